@@ -1,0 +1,150 @@
+"""ApiFunction: Powertools wiring and routes only. Parse → call the layer → shape the answer."""
+
+import json
+import re
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from couponmint.adapters.factory import batch_queue, coupon_table, export_store
+from couponmint.config import get_settings
+from couponmint.errors import CouponmintError, NotFound, PayloadTooLarge
+from couponmint.models.codegen import (
+    BatchResponse,
+    BatchView,
+    CodegenRequest,
+    CodegenResponse,
+    iso_timestamp,
+)
+from couponmint.models.errors import Problem, method_not_allowed, problem_for, validation_problem
+from couponmint.models.records import BatchRecord, BatchStatus
+from couponmint.observability import logger, metrics, tracer
+from couponmint.service import accounts, codegen
+
+app = APIGatewayRestResolver(enable_validation=True)
+
+PROMOTION = "/stores/<store_hash>/v3/promotions/<promotion_id>"
+CODEGEN = f"{PROMOTION}/codegen"
+BATCH = f"{CODEGEN}/batches/<batch_id>"
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
+
+
+# ---------------------------------------------------------------- admission (every request)
+def admit_request() -> None:
+    """Size and authentication checks that come before anything else about the request."""
+    event = app.current_event
+    body = event.body or ""
+    if len(body.encode("utf-8")) > get_settings().max_body_bytes:
+        raise PayloadTooLarge(f"the request body is larger than {get_settings().max_body_bytes} bytes")
+    match = STORE_IN_PATH.match(event.path)
+    if match is None:
+        raise NotFound(f"no route for {event.path}")
+    accounts.authorize(
+        coupon_table(),
+        event.headers.get("X-Auth-Token"),
+        match.group(1),
+        modifies=event.http_method.upper() not in READ_METHODS,
+    )
+
+
+def admission(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+    admit_request()
+    return next_middleware(app)
+
+
+app.use(middlewares=[admission])
+
+
+# ---------------------------------------------------------------- errors, mapped in one place
+def answer(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+    return Response(problem.status, content_types.APPLICATION_JSON, json.dumps(problem.body), headers)
+
+
+@app.exception_handler(CouponmintError)
+def on_domain_error(error: CouponmintError) -> Response:
+    return answer(problem_for(error))
+
+
+@app.exception_handler(RequestValidationError)
+def on_invalid_request(error: RequestValidationError) -> Response:
+    # Powertools validates the body before any middleware runs; size and authentication still answer first.
+    try:
+        admit_request()
+    except CouponmintError as refused:
+        return answer(problem_for(refused))
+    return answer(validation_problem(list(error.errors())))
+
+
+def promotion_id_of(raw: str) -> int:
+    if not raw.isdigit():
+        raise NotFound(f"promotion {raw} does not exist")
+    return int(raw)
+
+
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, content_types.APPLICATION_JSON, payload.model_dump_json(), headers)
+
+
+# ---------------------------------------------------------------- codegen
+@app.post(CODEGEN, summary="Generate Multiple Coupon Codes", responses={201: {"description": "Created"}})
+@tracer.capture_method
+def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRequest, Body()]) -> Response:
+    table = coupon_table()
+    batch = codegen.start_batch(table, batch_queue(), store_hash, promotion_id_of(promotion_id), body)
+    metrics.add_metric(name="BatchesRequested", unit=MetricUnit.Count, value=1)
+    finished = codegen.wait_for_batch(table, batch, get_settings().api_wait_seconds)
+    if finished.status not in codegen.FINISHED:
+        location = f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/batches/{batch.batch_id}"
+        logger.info("batch still running, answering 202", batch_id=batch.batch_id)
+        return json_response(202, batch_response(finished), {"Location": location})
+    return json_response(201, CodegenResponse(data=codegen.batch_data(finished)))
+
+
+@app.route(CODEGEN, method=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def codegen_wrong_method(store_hash: str, promotion_id: str) -> Response:
+    return answer(method_not_allowed("The codegen endpoint only accepts POST."), {"Allow": "POST"})
+
+
+@app.get(BATCH, summary="Get a codegen batch (couponmint extension)")
+@tracer.capture_method
+def get_batch(store_hash: str, promotion_id: str, batch_id: str) -> Response:
+    batch = codegen.find_batch(coupon_table(), store_hash, promotion_id_of(promotion_id), batch_id)
+    return json_response(200, batch_response(batch))
+
+
+def batch_response(batch: BatchRecord) -> BatchResponse:
+    done = batch.status is BatchStatus.DONE
+    view = BatchView(
+        id=batch.batch_id,
+        status=batch.status.value,
+        created=iso_timestamp(batch.created),
+        max_uses=batch.max_uses,
+        max_uses_per_customer=batch.max_uses_per_customer,
+        batch_size=batch.batch_size,
+        codes=codegen.batch_data(batch).codes if done else [],
+        download_url=(
+            export_store().download_url(batch.export_key, get_settings().presign_seconds)
+            if done and batch.export_key
+            else None
+        ),
+        error=batch.error,
+    )
+    return BatchResponse(data=view)
+
+
+@app.not_found
+def no_route(_: Exception) -> Response:
+    return answer(problem_for(NotFound(f"no route for {app.current_event.path}")))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

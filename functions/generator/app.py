@@ -1,0 +1,38 @@
+"""GeneratorFunction: Powertools batch processor wiring only (SQS, ReportBatchItemFailures)."""
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from couponmint.adapters.factory import coupon_table, export_store
+from couponmint.config import get_settings
+from couponmint.models.messages import GenerateBatchRecord
+from couponmint.observability import logger, metrics, tracer
+from couponmint.service.generation import complete_batch
+
+processor = BatchProcessor(event_type=EventType.SQS, model=GenerateBatchRecord)
+
+
+@tracer.capture_method
+def record_handler(record: GenerateBatchRecord) -> None:
+    message = record.body
+    table = coupon_table()
+    try:
+        batch = complete_batch(table, export_store(), message)
+    except Exception as error:
+        # The queue redrives the message to the DLQ after this receive: record why on the batch first.
+        if record.attributes.ApproximateReceiveCount >= get_settings().max_receive_count:
+            logger.exception("batch failed for good", batch_id=message.batch_id)
+            table.fail_batch(message.store_hash, message.batch_id, f"{type(error).__name__}: {error}")
+        raise
+    metrics.add_metric(name="CodesGenerated", unit=MetricUnit.Count, value=len(batch.codes))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(raise_on_empty_metrics=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,1 @@
+"""couponmint: BigCommerce-compatible bulk coupon code generation."""

@@ -1,0 +1,31 @@
+"""boto3 clients, built lazily (never at import time) and shared within a process."""
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# Standard retry mode backs off on throttling (ProvisionedThroughputExceeded, ThrottlingException).
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=32)
+
+
+@cache
+def dynamodb_resource() -> Any:
+    return boto3.resource("dynamodb", config=_CONFIG)
+
+
+@cache
+def sqs_client() -> Any:
+    return boto3.client("sqs", config=_CONFIG)
+
+
+@cache
+def s3_client() -> Any:
+    return boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
+
+
+def reset_clients() -> None:
+    """Forget cached clients (after the endpoint environment changes, e.g. in tests)."""
+    for factory in (dynamodb_resource, sqs_client, s3_client):
+        factory.cache_clear()

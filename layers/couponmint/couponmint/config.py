@@ -1,0 +1,34 @@
+"""The one place that reads the environment.
+
+Each function reads what it needs through `get_settings()`; the local stack and the tests set the same
+variables that template.yaml sets in Lambda. AWS endpoints are not configured here: boto3 itself honours
+`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_S3`, which is how the local stack
+points the unchanged code at DynamoDB Local and moto.
+"""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COUPONMINT_", extra="ignore")
+
+    table_name: str = Field(min_length=3)
+    queue_url: str = Field(min_length=1)
+    export_bucket: str = Field(min_length=3)
+    # How long a codegen request waits for its batch before answering 202 (EXT "slow batches").
+    api_wait_seconds: float = Field(default=10.0, gt=0, le=28)
+    # Largest request body accepted, in bytes.
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # The generation queue's maxReceiveCount (template.yaml passes the same parameter to both).
+    max_receive_count: int = Field(default=5, ge=1)
+    # Lifetime of presigned export URLs, in seconds.
+    presign_seconds: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings from the environment, read once; fails fast when a required variable is missing."""
+    return Settings()  # type: ignore[call-arg]

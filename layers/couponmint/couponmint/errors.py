@@ -1,0 +1,41 @@
+"""The few domain errors that travel from the layer to the API, which maps them to HTTP in one place."""
+
+
+class CouponmintError(Exception):
+    """Base of every error the API answers with a 4xx."""
+
+
+class Unauthenticated(CouponmintError):
+    """No token, or one couponmint does not know."""
+
+
+class Forbidden(CouponmintError):
+    """A known token without the scope or the store the request needs."""
+
+
+class NotFound(CouponmintError):
+    """The resource does not exist in this store."""
+
+
+class NotAllowed(CouponmintError):
+    """The operation does not apply to this resource (e.g. codegen on a non-BULK promotion)."""
+
+
+class InvalidRequest(CouponmintError):
+    """Well-formed input that breaks a rule; carries one message per problem."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
+
+
+class Conflict(CouponmintError):
+    """The request collides with existing state (e.g. a code that already exists)."""
+
+
+class BatchFailed(CouponmintError):
+    """The generator gave up on a batch; the reason is recorded on the batch."""
+
+
+class PayloadTooLarge(CouponmintError):
+    """The request body is larger than the API accepts."""

@@ -1,0 +1,1 @@
+"""pydantic models: the contract (requests, responses, queue messages, stored records)."""

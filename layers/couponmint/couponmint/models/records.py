@@ -1,0 +1,88 @@
+"""What couponmint stores: the shape of each DynamoDB item, independent of its key layout."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, Field, StrictInt
+
+from couponmint.models.codegen import CodeFormat
+
+
+class Scope(StrEnum):
+    MODIFY = "store_v2_marketing"
+    READ_ONLY = "store_v2_marketing_read_only"
+
+
+class RedemptionType(StrEnum):
+    AUTOMATIC = "AUTOMATIC"
+    COUPON = "COUPON"
+
+
+class CouponType(StrEnum):
+    SINGLE = "SINGLE"
+    BULK = "BULK"
+
+
+class BatchStatus(StrEnum):
+    PENDING = "PENDING"  # recorded by the API, message sent
+    CLAIMING = "CLAIMING"  # candidates written ahead, claims in progress
+    DONE = "DONE"  # every code claimed, export written
+    FAILED = "FAILED"  # gave up; `error` says why
+
+
+class TokenRecord(BaseModel):
+    token_hash: str
+    store_hash: str
+    scopes: frozenset[Scope]
+    label: str = ""
+    created: datetime
+
+
+class PromotionRecord(BaseModel):
+    store_hash: str
+    id: StrictInt
+    name: str
+    redemption_type: RedemptionType
+    coupon_type: CouponType | None = None
+    status: str = "ENABLED"
+    created: datetime
+
+    @property
+    def allows_bulk_codes(self) -> bool:
+        return self.redemption_type is RedemptionType.COUPON and self.coupon_type is CouponType.BULK
+
+
+class BatchRecord(BaseModel):
+    """One codegen request's batch: the API creates it, the generator completes it.
+
+    `codes` is the write-ahead record: the generator writes the candidates here before it claims any, so a
+    redelivered message finishes the same codes instead of making a second set.
+    """
+
+    store_hash: str
+    promotion_id: StrictInt
+    batch_id: str
+    status: BatchStatus
+    batch_size: Annotated[int, Field(ge=1)]
+    max_uses: int
+    max_uses_per_customer: int
+    code_format: CodeFormat
+    created: datetime
+    codes: list[str] = Field(default_factory=list)
+    first_code_id: int | None = None
+    export_key: str | None = None
+    error: str | None = None
+    version: int = 0
+
+
+class CodeRecord(BaseModel):
+    store_hash: str
+    promotion_id: StrictInt
+    id: StrictInt
+    code: str
+    max_uses: int
+    max_uses_per_customer: int
+    current_uses: int = 0
+    created: datetime
+    batch_id: str | None = None

@@ -1,0 +1,1 @@
+"""Use cases: each combines adapters (passed in) with pure logic."""

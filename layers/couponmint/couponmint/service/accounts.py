@@ -1,0 +1,65 @@
+"""Tokens and promotions: what an operator creates with the CLI and the local stack seeds."""
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from couponmint.adapters.table import CouponTable
+from couponmint.errors import Forbidden, Unauthenticated
+from couponmint.models.records import CouponType, PromotionRecord, RedemptionType, Scope, TokenRecord
+
+
+def hash_token(token: str) -> str:
+    """Tokens are stored and looked up only by this hash."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_token(
+    table: CouponTable, store_hash: str, scopes: Iterable[Scope], *, token: str | None = None, label: str = ""
+) -> str:
+    """Store a new token for `store_hash` and return it (the only time it is seen in clear)."""
+    token = token or secrets.token_urlsafe(32)
+    table.put_token(
+        TokenRecord(
+            token_hash=hash_token(token),
+            store_hash=store_hash,
+            scopes=frozenset(scopes),
+            label=label,
+            created=datetime.now(UTC),
+        )
+    )
+    return token
+
+
+def authorize(table: CouponTable, token: str | None, store_hash: str, *, modifies: bool) -> TokenRecord:
+    """The token's record, if it may act on `store_hash` (modify scope for writes), else an error."""
+    record = table.get_token(hash_token(token)) if token else None
+    if record is None:
+        raise Unauthenticated("missing or unknown X-Auth-Token")
+    needed = {Scope.MODIFY} if modifies else {Scope.MODIFY, Scope.READ_ONLY}
+    if record.store_hash != store_hash or not (record.scopes & needed):
+        raise Forbidden("the token is not valid for this store or lacks the store_v2_marketing scope")
+    return record
+
+
+def create_promotion(
+    table: CouponTable,
+    store_hash: str,
+    name: str,
+    redemption_type: RedemptionType,
+    coupon_type: CouponType | None = None,
+    *,
+    promotion_id: int | None = None,
+) -> PromotionRecord:
+    """Store a promotion; its id comes from the store's counter unless given."""
+    promotion = PromotionRecord(
+        store_hash=store_hash,
+        id=promotion_id if promotion_id is not None else table.reserve_ids(store_hash, "promotion", 1),
+        name=name,
+        redemption_type=redemption_type,
+        coupon_type=coupon_type if redemption_type is RedemptionType.COUPON else None,
+        created=datetime.now(UTC),
+    )
+    table.put_promotion(promotion, overwrite=promotion_id is not None)
+    return promotion
