@@ -53,7 +53,7 @@ def admit_request() -> None:
     )
 
 
-def admission(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+def admission(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     admit_request()
     return next_middleware(app)
 
@@ -62,17 +62,17 @@ app.use(middlewares=[admission])
 
 
 # ---------------------------------------------------------------- errors, mapped in one place
-def answer(problem: Problem, headers: dict[str, str] | None = None) -> Response:
+def answer(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(problem.status, content_types.APPLICATION_JSON, json.dumps(problem.body), headers)
 
 
 @app.exception_handler(CouponmintError)
-def on_domain_error(error: CouponmintError) -> Response:
+def on_domain_error(error: CouponmintError) -> Response[Any]:
     return answer(problem_for(error))
 
 
 @app.exception_handler(RequestValidationError)
-def on_invalid_request(error: RequestValidationError) -> Response:
+def on_invalid_request(error: RequestValidationError) -> Response[Any]:
     # Powertools validates the body before any middleware runs; size and authentication still answer first.
     try:
         admit_request()
@@ -87,14 +87,14 @@ def promotion_id_of(raw: str) -> int:
     return int(raw)
 
 
-def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(status, content_types.APPLICATION_JSON, payload.model_dump_json(), headers)
 
 
 # ---------------------------------------------------------------- codegen
 @app.post(CODEGEN, summary="Generate Multiple Coupon Codes", responses={201: {"description": "Created"}})
 @tracer.capture_method
-def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRequest, Body()]) -> Response:
+def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRequest, Body()]) -> Response[Any]:
     table = coupon_table()
     batch = codegen.start_batch(table, batch_queue(), store_hash, promotion_id_of(promotion_id), body)
     metrics.add_metric(name="BatchesRequested", unit=MetricUnit.Count, value=1)
@@ -107,13 +107,13 @@ def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRe
 
 
 @app.route(CODEGEN, method=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-def codegen_wrong_method(store_hash: str, promotion_id: str) -> Response:
+def codegen_wrong_method(store_hash: str, promotion_id: str) -> Response[Any]:
     return answer(method_not_allowed("The codegen endpoint only accepts POST."), {"Allow": "POST"})
 
 
 @app.get(BATCH, summary="Get a codegen batch (couponmint extension)")
 @tracer.capture_method
-def get_batch(store_hash: str, promotion_id: str, batch_id: str) -> Response:
+def get_batch(store_hash: str, promotion_id: str, batch_id: str) -> Response[Any]:
     batch = codegen.find_batch(coupon_table(), store_hash, promotion_id_of(promotion_id), batch_id)
     return json_response(200, batch_response(batch))
 
@@ -139,7 +139,7 @@ def batch_response(batch: BatchRecord) -> BatchResponse:
 
 
 @app.not_found
-def no_route(_: Exception) -> Response:
+def no_route(_: Exception) -> Response[Any]:
     return answer(problem_for(NotFound(f"no route for {app.current_event.path}")))
 
 

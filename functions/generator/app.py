@@ -11,7 +11,11 @@ from couponmint.models.messages import GenerateBatchRecord
 from couponmint.observability import logger, metrics, tracer
 from couponmint.service.generation import complete_batch
 
-processor = BatchProcessor(event_type=EventType.SQS, model=GenerateBatchRecord)
+# Report every failed record, even when all of them failed, rather than raising: Lambda then retries
+# exactly those messages, and the local poller sees the same answer.
+processor = BatchProcessor(
+    event_type=EventType.SQS, model=GenerateBatchRecord, raise_on_entire_batch_failure=False
+)
 
 
 @tracer.capture_method
@@ -22,7 +26,7 @@ def record_handler(record: GenerateBatchRecord) -> None:
         batch = complete_batch(table, export_store(), message)
     except Exception as error:
         # The queue redrives the message to the DLQ after this receive: record why on the batch first.
-        if record.attributes.ApproximateReceiveCount >= get_settings().max_receive_count:
+        if int(record.attributes.ApproximateReceiveCount) >= get_settings().max_receive_count:
             logger.exception("batch failed for good", batch_id=message.batch_id)
             table.fail_batch(message.store_hash, message.batch_id, f"{type(error).__name__}: {error}")
         raise
@@ -33,6 +37,4 @@ def record_handler(record: GenerateBatchRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

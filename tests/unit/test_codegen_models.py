@@ -119,7 +119,13 @@ def test_codegen_request_reports_every_problem() -> None:
 def test_codegen_request_limits_the_total_code_length_to_50(
     prefix: str, suffix: str, delimiter: str | None, length: int, total: int
 ) -> None:
-    body = {"batch_size": 1, "prefix": prefix, "suffix": suffix, "delimiter": delimiter, "code_length": length}
+    body = {
+        "batch_size": 1,
+        "prefix": prefix,
+        "suffix": suffix,
+        "delimiter": delimiter,
+        "code_length": length,
+    }
     if delimiter is None:
         del body["delimiter"]
     found = problems(body)
@@ -150,7 +156,9 @@ def test_code_format_places_the_delimiter_only_beside_a_prefix_or_suffix() -> No
         [{"type": "missing", "loc": ("body",), "msg": "Field required"}],
     ],
 )
-def test_validation_problem_answers_400_when_the_body_is_not_a_json_object(errors: list[dict[str, Any]]) -> None:
+def test_validation_problem_answers_400_when_the_body_is_not_a_json_object(
+    errors: list[dict[str, Any]],
+) -> None:
     problem = validation_problem(errors)
     assert problem.status == 400
     assert set(problem.body) == {"status", "title", "type", "detail"}

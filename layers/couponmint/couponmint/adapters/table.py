@@ -92,9 +92,9 @@ class CouponTable:
         return TokenRecord(token_hash=token_hash, **{k: v for k, v in item.items() if k not in ("pk", "sk")})
 
     def delete_token(self, token_hash: str) -> bool:
-        old = self._table.delete_item(
-            Key={"pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}, ReturnValues="ALL_OLD"
-        ).get("Attributes")
+        old = self._table.delete_item(Key={"pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}, ReturnValues="ALL_OLD").get(
+            "Attributes"
+        )
         return old is not None
 
     def list_tokens(self) -> list[TokenRecord]:
@@ -126,9 +126,9 @@ class CouponTable:
             self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def get_promotion(self, store_hash: str, promotion_id: int) -> PromotionRecord | None:
-        item = self._table.get_item(
-            Key={"pk": store_key(store_hash), "sk": f"PROMOTION#{promotion_id:012d}"}
-        ).get("Item")
+        item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": f"PROMOTION#{promotion_id:012d}"}).get(
+            "Item"
+        )
         return PromotionRecord.model_validate(_plain(item)) if item else None
 
     # ------------------------------------------------------------------ counters and stats
@@ -221,9 +221,7 @@ class CouponTable:
             return None
         return BatchRecord.model_validate(_plain({k: v for k, v in item.items() if k not in ("pk", "sk")}))
 
-    def record_batch_codes(
-        self, batch: BatchRecord, codes: list[str], first_code_id: int | None = None
-    ) -> BatchRecord:
+    def record_batch_codes(self, batch: BatchRecord, codes: list[str], first_code_id: int | None = None) -> BatchRecord:
         """Write the batch's candidate codes ahead of claiming them (and any replacements).
 
         Conditional on the version the caller read, so two deliveries of one message cannot both write
@@ -282,7 +280,7 @@ class CouponTable:
                 ]
             )
         except ClientError as error:
-            reasons = error.response.get("CancellationReasons", [{}])
+            reasons: list[dict[str, str]] = error.response.get("CancellationReasons", [{}])
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise StaleBatch(batch.batch_id) from error
             raise

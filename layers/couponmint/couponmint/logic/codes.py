@@ -77,8 +77,8 @@ def capacity_shortfall(alphabet_size: int, length: int, existing: int, requested
     if needed <= space * MAX_FILL_RATIO:
         return None
     return (
-        f"too few characters remain to make the codes safely: {alphabet_size} allowed characters and"
-        f" code_length {length} give {space} possible codes; the store holds {existing} and the request"
-        f" needs {requested} more, but at most {MAX_FILL_RATIO:.0%} of the possible codes may be in use."
+        "code_length, exclude_characters: too few characters remain to make the codes safely:"
+        f" {alphabet_size} allowed characters and code_length {length} give {space} possible codes;"
+        f" the store holds {existing} and the request needs {requested} more, but at most {MAX_FILL_RATIO:.0%} of the possible codes may be in use."
         " Allow more characters or a longer code_length."
     )

@@ -29,9 +29,7 @@ class Problem(BaseModel):
 
 def detail_problem(status: int, title: str, detail: str) -> Problem:
     """The 400-style body: status, title, type, detail."""
-    return Problem(
-        status=status, body={"status": status, "title": title, "type": STATUS_CODES_DOC, "detail": detail}
-    )
+    return Problem(status=status, body={"status": status, "title": title, "type": STATUS_CODES_DOC, "detail": detail})
 
 
 def unprocessable(problems: list[str]) -> Problem:

@@ -14,8 +14,7 @@ from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus, PromotionRecord
 
 BULK_ONLY = (
-    "Bulk code generation is only supported for promotions with redemption_type of 'COUPON' "
-    "and coupon_type of 'BULK'."
+    "Bulk code generation is only supported for promotions with redemption_type of 'COUPON' and coupon_type of 'BULK'."
 )
 FINISHED = {BatchStatus.DONE, BatchStatus.FAILED}
 
@@ -59,9 +58,7 @@ def start_batch(
     )
     table.put_batch(batch)
     try:
-        queue.send(
-            GenerateBatchMessage(store_hash=store_hash, promotion_id=promotion_id, batch_id=batch.batch_id)
-        )
+        queue.send(GenerateBatchMessage(store_hash=store_hash, promotion_id=promotion_id, batch_id=batch.batch_id))
     except Exception as error:
         table.fail_batch(store_hash, batch.batch_id, f"could not queue the batch: {type(error).__name__}")
         raise

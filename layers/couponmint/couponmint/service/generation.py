@@ -52,9 +52,7 @@ def complete_batch(
             batch = table.get_batch(message.store_hash, message.batch_id) or batch
 
 
-def _advance(
-    table: CouponTable, exports: ExportStore, batch: BatchRecord, now: Callable[[], datetime]
-) -> BatchRecord:
+def _advance(table: CouponTable, exports: ExportStore, batch: BatchRecord, now: Callable[[], datetime]) -> BatchRecord:
     fmt = batch.code_format
     alphabet = alphabet_without(fmt.exclude_characters)
     if not batch.codes:

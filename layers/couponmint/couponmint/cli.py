@@ -1,0 +1,109 @@
+"""The `couponmint` command: tokens, promotions, and the local stack.
+
+Against a deployed stack, point it at the stack's table (`--table` or COUPONMINT_TABLE_NAME) with AWS
+credentials as usual; against the local stack, `couponmint local env` prints the variables to export.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from couponmint.adapters.aws import dynamodb_resource
+from couponmint.adapters.table import CouponTable
+from couponmint.config import CliSettings
+from couponmint.models.records import CouponType, RedemptionType, Scope
+from couponmint.service import accounts
+
+SCOPE_NAMES = {"modify": Scope.MODIFY, "read-only": Scope.READ_ONLY}
+
+
+def _table(args: argparse.Namespace) -> CouponTable:
+    name = args.table or CliSettings().table_name
+    if not name:
+        raise SystemExit("couponmint: give --table or set COUPONMINT_TABLE_NAME (the stack's CouponTableName)")
+    return CouponTable(dynamodb_resource().Table(name))
+
+
+def tokens_create(args: argparse.Namespace) -> None:
+    scopes = [SCOPE_NAMES[s] for s in args.scope]
+    token = accounts.create_token(_table(args), args.store, scopes, label=args.label)
+    # The token is printed once and never stored: only its SHA-256 is.
+    print(token)
+
+
+def tokens_list(args: argparse.Namespace) -> None:
+    for record in _table(args).list_tokens():
+        if args.store and record.store_hash != args.store:
+            continue
+        scopes = ",".join(sorted(s.value for s in record.scopes))
+        print(f"{record.token_hash[:12]}  {record.store_hash}  {scopes}  {record.label}")
+
+
+def tokens_revoke(args: argparse.Namespace) -> None:
+    table = _table(args)
+    matches = [t for t in table.list_tokens() if t.token_hash.startswith(args.hash_prefix)]
+    if len(matches) != 1:
+        raise SystemExit(f"couponmint: {len(matches)} tokens match {args.hash_prefix!r}; give a longer prefix")
+    table.delete_token(matches[0].token_hash)
+    print(f"revoked {matches[0].token_hash[:12]}")
+
+
+def promotions_create(args: argparse.Namespace) -> None:
+    promotion = accounts.create_promotion(
+        _table(args),
+        args.store,
+        args.name,
+        RedemptionType(args.redemption_type),
+        CouponType(args.coupon_type),
+        promotion_id=args.id,
+    )
+    print(json.dumps(promotion.model_dump(mode="json")))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="couponmint", description=__doc__)
+    parser.add_argument("--table", help="DynamoDB table name (default: COUPONMINT_TABLE_NAME)")
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    tokens = groups.add_parser("tokens", help="API tokens").add_subparsers(dest="action", required=True)
+    create = tokens.add_parser("create", help="create a token and print it once")
+    create.add_argument("--store", required=True, help="store hash the token belongs to")
+    create.add_argument("--scope", choices=sorted(SCOPE_NAMES), action="append", default=None)
+    create.add_argument("--label", default="", help="who or what the token is for")
+    create.set_defaults(handler=tokens_create)
+    listing = tokens.add_parser("list", help="list tokens (hash prefix, store, scopes, label)")
+    listing.add_argument("--store")
+    listing.set_defaults(handler=tokens_list)
+    revoke = tokens.add_parser("revoke", help="revoke a token by the prefix of its hash")
+    revoke.add_argument("hash_prefix")
+    revoke.set_defaults(handler=tokens_revoke)
+
+    promotions = groups.add_parser("promotions", help="promotions").add_subparsers(dest="action", required=True)
+    promo = promotions.add_parser("create", help="create a promotion")
+    promo.add_argument("--store", required=True)
+    promo.add_argument("--name", required=True)
+    promo.add_argument("--redemption-type", choices=[t.value for t in RedemptionType], default="COUPON")
+    promo.add_argument("--coupon-type", choices=[t.value for t in CouponType], default="BULK")
+    promo.add_argument("--id", type=int, help="the promotion id (default: the store's next id)")
+    promo.set_defaults(handler=promotions_create)
+
+    groups.add_parser("local", help="the local stack: `couponmint local run`", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["local"]:
+        from couponmint.local.stack import main as local_main
+
+        local_main(argv[1:])
+        return
+    args = build_parser().parse_args(argv)
+    if getattr(args, "scope", None) is None and args.handler is tokens_create:
+        args.scope = ["modify"]
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Run the template's schedules locally (EventBridge rules never fire against local services).
+
+The hook `start_schedules` is where the stack runs them. Supported: a function's `Type: Schedule` /
+`Type: ScheduleV2` events with `rate(N minute|minutes|hour|hours|day|days)`; each fires its handler with
+EventBridge's "Scheduled Event" payload on that period, starting one period after the stack starts.
+cron() expressions are logged and skipped.
+"""
+
+import logging
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from couponmint.local.lambdas import load_handler
+from couponmint.local.services import ACCOUNT_ID, REGION
+from couponmint.local.template import function_properties, project_root
+
+logger = logging.getLogger(__name__)
+
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
+
+
+@dataclass(frozen=True)
+class LocalSchedule:
+    function_id: str
+    event_id: str
+    period_seconds: int
+
+
+def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
+    found: list[LocalSchedule] = []
+    for function_id, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for event_id, event in (function_properties(template, function_id).get("Events") or {}).items():
+            if event["Type"] not in ("Schedule", "ScheduleV2"):
+                continue
+            expression = str(event["Properties"].get("Schedule") or event["Properties"].get("ScheduleExpression"))
+            match = _RATE.match(expression)
+            if match is None:
+                logger.warning("local stack skips %s.%s: only rate() schedules run locally", function_id, event_id)
+                continue
+            period = int(match.group(1)) * _SECONDS[match.group(2).rstrip("s")]
+            found.append(LocalSchedule(function_id, event_id, period))
+    return found
+
+
+def scheduled_event(schedule: LocalSchedule, now: datetime | None = None) -> dict[str, Any]:
+    """EventBridge's payload for a scheduled rule."""
+    moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": moment,
+        "region": REGION,
+        "resources": [f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{schedule.function_id}-{schedule.event_id}"],
+        "detail": {},
+    }
+
+
+class ScheduleRunner:
+    """One thread per schedule; `stop()` ends them (an invocation in flight finishes first)."""
+
+    def __init__(self, schedules: list[LocalSchedule]) -> None:
+        self.schedules = schedules
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for schedule in self.schedules:
+            thread = threading.Thread(
+                target=self._run, args=(schedule,), name=f"schedule-{schedule.event_id}", daemon=True
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def _run(self, schedule: LocalSchedule) -> None:
+        function = load_handler(project_root() / "template.yaml", schedule.function_id)
+        while not self._stopping.wait(schedule.period_seconds):
+            try:
+                function(scheduled_event(schedule), function.context())
+            except Exception:  # a failed run is logged; the next period runs again, like EventBridge
+                logger.exception("scheduled run failed: %s.%s", schedule.function_id, schedule.event_id)
+
+    def stop(self, timeout: float = 30) -> None:
+        self._stopping.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+
+def start_schedules(template: dict[str, Any]) -> ScheduleRunner:
+    """The stack's hook for scheduled EventBridge rules: start running every schedule of `template`."""
+    runner = ScheduleRunner(schedules_in(template))
+    runner.start()
+    if runner.schedules:
+        logger.info(
+            "local schedules: %s", [f"{s.function_id}.{s.event_id} every {s.period_seconds}s" for s in runner.schedules]
+        )
+    return runner

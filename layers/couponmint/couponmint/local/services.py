@@ -1,0 +1,354 @@
+"""Local AWS services as subprocesses: Amazon's DynamoDB Local, and moto's server for SQS and S3.
+
+Each service runs on a free port, answers before its start function returns, and is stopped with its
+children when the caller stops it or this process exits. `LocalAws.environment()` gives the variables that
+point boto3 (and so the unchanged adapters) at them.
+
+This module is also the one place in `couponmint.local` that builds boto3 clients (`LocalAws.client`): the
+local stack creates infrastructure with them; the application's own data access stays in `adapters/`.
+"""
+
+import atexit
+import collections
+import contextlib
+import ctypes
+import json
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from couponmint.config import get_local_settings
+
+logger = logging.getLogger(__name__)
+
+DYNAMODB_LOCAL_PACKAGE = "amplify-dynamodb-simulator"
+DYNAMODB_LOCAL_VERSION = "2.9.30"
+REGION = "us-east-1"
+# moto's fixed account; queue ARNs are built from it.
+ACCOUNT_ID = "123456789012"
+LOCALHOST = "127.0.0.1"
+# Any credentials do: DynamoDB Local and moto accept every signature (they do not verify them).
+DUMMY_ACCESS_KEY = "local"
+DUMMY_SECRET_KEY = "local"  # noqa: S105 - not a secret, the local services ignore it
+
+_OUTPUT_LINES_KEPT = 200
+
+
+class ServiceFailed(RuntimeError):
+    """A local service exited or did not answer in time; the message carries its last output."""
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (another process may take it before we bind: callers retry)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((LOCALHOST, 0))
+        return int(probe.getsockname()[1])
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL the child if the process that started it dies without cleaning up.
+
+    atexit covers normal exits; this covers SIGKILL and pytest-timeout's os._exit, which would otherwise
+    leave a JVM holding a few hundred MB.
+    """
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+class LocalService:
+    """One running service process; `endpoint` is its base URL, `stop()` ends it and its children."""
+
+    def __init__(self, name: str, command: Sequence[str], port: int, cwd: Path | None = None) -> None:
+        self.name = name
+        self.port = port
+        self.endpoint = f"http://{LOCALHOST}:{port}"
+        self._output: collections.deque[str] = collections.deque(maxlen=_OUTPUT_LINES_KEPT)
+        self._process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            # Its own process group, so stop() reaches the children too.
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+        # Drain the pipe (moto logs every request) so the child never blocks on a full pipe;
+        # keep the tail for error messages.
+        threading.Thread(target=self._drain_output, name=f"{name}-output", daemon=True).start()
+        atexit.register(self.stop)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def running(self) -> bool:
+        return self._process.poll() is None
+
+    def output(self) -> str:
+        """The service's last lines of output."""
+        return "".join(self._output.copy())  # copy() is atomic; the drain thread keeps appending
+
+    def _drain_output(self) -> None:
+        assert self._process.stdout is not None
+        with self._process.stdout:
+            for line in iter(self._process.stdout.readline, b""):
+                self._output.append(line.decode("utf-8", errors="replace"))
+
+    def wait_until_ready(self, probe: "ReadinessProbe", timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise ServiceFailed(f"{self.name} exited with {self._process.returncode}:\n{self.output()}")
+            if probe(self.endpoint):
+                logger.info("local service ready: %s on %s (pid %s)", self.name, self.endpoint, self.pid)
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise ServiceFailed(f"{self.name} did not answer on {self.endpoint} within {timeout:.0f} s:\n{self.output()}")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Terminate the process group; kill it if it has not exited after `timeout` seconds."""
+        atexit.unregister(self.stop)
+        if self._process.poll() is None:
+            _signal_group(self._process, signal.SIGTERM)
+            try:
+                self._process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _signal_group(self._process, signal.SIGKILL)
+                self._process.wait(timeout)
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.killpg(process.pid, signum)
+
+
+class ReadinessProbe:
+    """Calls `endpoint` and says whether the service answered as expected."""
+
+    def __init__(self, method: str, path: str, headers: dict[str, str], body: bytes | None = None) -> None:
+        self._method, self._path, self._headers, self._body = method, path, headers, body
+
+    def __call__(self, endpoint: str) -> bool:
+        request = urllib.request.Request(  # noqa: S310 - always http://127.0.0.1
+            endpoint + self._path, data=self._body, headers=self._headers, method=self._method
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310
+                return 200 <= int(response.status) < 300
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+
+
+# A real ListTables call: DynamoDB Local reads the region from the credential scope.
+_DYNAMODB_READY = ReadinessProbe(
+    "POST",
+    "/",
+    {
+        "Content-Type": "application/x-amz-json-1.0",
+        "X-Amz-Target": "DynamoDB_20120810.ListTables",
+        "Authorization": (
+            f"AWS4-HMAC-SHA256 Credential={DUMMY_ACCESS_KEY}/20250101/{REGION}/dynamodb/aws4_request, "
+            "SignedHeaders=host, Signature=0"
+        ),
+    },
+    json.dumps({}).encode(),
+)
+# A real ListQueues call (moto's SQS query protocol).
+_MOTO_READY = ReadinessProbe("GET", "/?Action=ListQueues", {"Host": f"sqs.{REGION}.amazonaws.com"})
+
+
+# ---------------------------------------------------------------------------------------- DynamoDB Local
+def dynamodb_local_dir(cache_home: Path | None = None) -> Path:
+    """The folder holding DynamoDBLocal.jar and DynamoDBLocal_lib/, fetched with `npm pack` on first use.
+
+    The jar ships inside the npm package amplify-dynamodb-simulator; only its `emulator/` folder is kept,
+    in `$XDG_CACHE_HOME/couponmint/dynamodb-local-<version>` (default ~/.cache/...). No npm install runs.
+    """
+    cache_home = cache_home or get_local_settings().cache_home
+    target = cache_home / "couponmint" / f"dynamodb-local-{DYNAMODB_LOCAL_VERSION}"
+    if (target / "DynamoDBLocal.jar").is_file():
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ServiceFailed("npm is needed once to fetch DynamoDB Local (npm pack amplify-dynamodb-simulator)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    logger.info("fetching DynamoDB Local %s into %s", DYNAMODB_LOCAL_VERSION, target)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as work:
+        packed = subprocess.run(
+            [npm, "pack", "--silent", f"{DYNAMODB_LOCAL_PACKAGE}@{DYNAMODB_LOCAL_VERSION}"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if packed.returncode != 0:
+            raise ServiceFailed(f"npm pack failed:\n{packed.stdout}{packed.stderr}")
+        tarball = Path(work) / packed.stdout.strip().splitlines()[-1]
+        with tarfile.open(tarball) as archive:
+            members = [m for m in archive.getmembers() if m.name.startswith("package/emulator/")]
+            archive.extractall(work, members=members, filter="data")
+        # Rename into place in one step, so an interrupted fetch never leaves a half-filled cache.
+        try:
+            (Path(work) / "package" / "emulator").rename(target)
+        except OSError:
+            if not (target / "DynamoDBLocal.jar").is_file():
+                raise  # not a concurrent fetch that finished first
+    return target
+
+
+def launch_dynamodb_local(*, data_dir: Path | None = None, port: int | None = None) -> LocalService:
+    """Start DynamoDB Local without waiting for it; in memory unless `data_dir` is given.
+
+    DynamoDB Local has no option to choose its listen address: it listens on all interfaces, on `port`.
+    `-sharedDb` makes every region and access key see the same tables.
+    """
+    java = shutil.which("java")
+    if java is None:
+        raise ServiceFailed("java (17+) is needed to run DynamoDB Local")
+    emulator = dynamodb_local_dir()
+    port = port or free_port()
+    storage: list[str] = ["-inMemory"]
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        storage = ["-dbPath", str(data_dir.resolve())]
+    command = [
+        java,
+        f"-Djava.library.path={emulator / 'DynamoDBLocal_lib'}",
+        "-jar",
+        str(emulator / "DynamoDBLocal.jar"),
+        "-port",
+        str(port),
+        "-sharedDb",
+        "-disableTelemetry",
+        *storage,
+    ]
+    return LocalService("dynamodb-local", command, port, cwd=emulator)
+
+
+def launch_moto_server(*, port: int | None = None) -> LocalService:
+    """Start moto's server (used for SQS and S3) on 127.0.0.1 without waiting for it."""
+    port = port or free_port()
+    command = [sys.executable, "-m", "moto.server", "-H", LOCALHOST, "-p", str(port)]
+    return LocalService("moto-server", command, port)
+
+
+def start_dynamodb_local(*, data_dir: Path | None = None, timeout: float = 60.0) -> LocalService:
+    """DynamoDB Local, answering ListTables (see `launch_dynamodb_local`)."""
+    return _start_with_retry(lambda: launch_dynamodb_local(data_dir=data_dir), _DYNAMODB_READY, timeout)
+
+
+def start_moto_server(*, timeout: float = 60.0) -> LocalService:
+    """moto's server, answering ListQueues."""
+    return _start_with_retry(launch_moto_server, _MOTO_READY, timeout)
+
+
+def _start_with_retry(launch: Any, probe: ReadinessProbe, timeout: float, attempts: int = 3) -> LocalService:
+    """Launch and wait; a service that exits at once (its free port was taken meanwhile) gets a new port."""
+    for attempt in range(1, attempts + 1):
+        service: LocalService = launch()
+        try:
+            service.wait_until_ready(probe, timeout)
+            return service
+        except ServiceFailed:
+            service.stop()
+            if attempt == attempts:
+                raise
+            logger.warning("local service %s failed to start, retrying:\n%s", service.name, service.output())
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------------------------------- together
+def aws_environment(dynamodb_endpoint: str, sqs_endpoint: str, s3_endpoint: str) -> dict[str, str]:
+    """The variables that point boto3 at the local services (botocore reads AWS_ENDPOINT_URL_<SERVICE>).
+
+    S3 needs nothing more for presigned URLs: with an IP address as endpoint, botocore addresses buckets
+    path-style (http://127.0.0.1:PORT/bucket/key), which is what moto's server serves.
+    """
+    return {
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_SQS": sqs_endpoint,
+        "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        "AWS_DEFAULT_REGION": REGION,
+        # Lambda sets AWS_REGION; Powertools and some SDK paths read it rather than the default.
+        "AWS_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
+        "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
+        # Never wait on an instance metadata service for credentials or region.
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+@dataclass
+class LocalAws:
+    """DynamoDB Local plus moto's server (SQS, S3), running."""
+
+    dynamodb: LocalService
+    moto: LocalService
+    region: str = REGION
+
+    def environment(self) -> dict[str, str]:
+        return aws_environment(self.dynamodb.endpoint, self.moto.endpoint, self.moto.endpoint)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for `service` ("dynamodb", "sqs", "s3") bound to its local endpoint."""
+        endpoint = self.dynamodb.endpoint if service == "dynamodb" else self.moto.endpoint
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=endpoint,
+            region_name=self.region,
+            aws_access_key_id=DUMMY_ACCESS_KEY,
+            aws_secret_access_key=DUMMY_SECRET_KEY,
+            config=Config(retries={"mode": "standard"}, signature_version="s3v4" if service == "s3" else None),
+        )
+
+    def stop(self) -> None:
+        for service in (self.moto, self.dynamodb):
+            service.stop()
+
+
+def start_local_aws(*, dynamodb_data_dir: Path | None = None, timeout: float = 60.0) -> LocalAws:
+    """Start DynamoDB Local (in memory unless `dynamodb_data_dir`) and moto's server, side by side.
+
+    Both processes start before either is waited on, so the JVM and moto's imports overlap.
+    """
+    dynamodb = launch_dynamodb_local(data_dir=dynamodb_data_dir)
+    moto = launch_moto_server()
+    try:
+        dynamodb = _ready_or_restarted(
+            dynamodb, lambda: launch_dynamodb_local(data_dir=dynamodb_data_dir), _DYNAMODB_READY, timeout
+        )
+        moto = _ready_or_restarted(moto, launch_moto_server, _MOTO_READY, timeout)
+    except ServiceFailed:
+        dynamodb.stop()
+        moto.stop()
+        raise
+    return LocalAws(dynamodb=dynamodb, moto=moto)
+
+
+def _ready_or_restarted(service: LocalService, launch: Any, probe: ReadinessProbe, timeout: float) -> LocalService:
+    try:
+        service.wait_until_ready(probe, timeout)
+        return service
+    except ServiceFailed:
+        service.stop()
+        logger.warning("local service %s failed to start, retrying:\n%s", service.name, service.output())
+        return _start_with_retry(launch, probe, timeout, attempts=2)

@@ -1,0 +1,154 @@
+"""`couponmint local run`: the whole service on 127.0.0.1, without an AWS account or Docker.
+
+Start order (stop runs it backwards): local AWS services → template.yaml's resources → the functions'
+environment exported into this process (`couponmint.config.export_environment`, the one place) and cached
+clients reset → demo seed → SQS poller for GeneratorFunction → schedules → HTTP API for ApiFunction. The
+API answers `GET /health` with 200 only once all of that is up.
+
+With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across restarts; SQS and S3
+(moto) are in memory and start empty each time. `--in-memory` keeps nothing.
+"""
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+
+from couponmint.adapters.aws import reset_clients
+from couponmint.config import export_environment, get_local_settings
+from couponmint.local.http_api import LocalApiServer
+from couponmint.local.lambdas import load_handler
+from couponmint.local.poller import SqsPoller
+from couponmint.local.resources import LocalResources, create_resources
+from couponmint.local.schedules import start_schedules
+from couponmint.local.seed import DemoSeed, seed_demo
+from couponmint.local.services import start_local_aws
+
+logger = logging.getLogger("couponmint.local")
+
+RESOURCE_PREFIX = "couponmint"
+DEFAULT_DATA_DIR = Path(".local")
+
+
+@dataclass
+class RunningStack:
+    """Everything `start_stack` started, stopped in reverse order by `stop()`."""
+
+    url: str
+    resources: LocalResources
+    seed: DemoSeed
+    _stoppers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def stop(self) -> None:
+        while self._stoppers:
+            stop = self._stoppers.pop()
+            try:
+                stop()
+            except Exception:  # keep stopping the rest; a leftover process is worse than a log line
+                logger.exception("error while stopping the local stack")
+
+
+def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: int | None = None) -> RunningStack:
+    """Start the local stack (see the module docstring); `data_dir=None` keeps everything in memory."""
+    stoppers: list[Callable[[], None]] = []
+    try:
+        aws = start_local_aws(dynamodb_data_dir=data_dir / "dynamodb" if data_dir else None)
+        stoppers.append(aws.stop)
+        resources = create_resources(aws, RESOURCE_PREFIX)
+        export_environment({**aws.environment(), **resources.process_environment()})
+        reset_clients()
+        seed = seed_demo(resources.tables["CouponTable"])
+
+        poller = SqsPoller.from_template(
+            None,
+            load_handler(None, "GeneratorFunction"),
+            resources,
+            retry_visibility_seconds=retry_visibility_seconds,
+        )
+        poller.start()
+        stoppers.append(poller.stop)
+        schedules = start_schedules(resources.template)
+        stoppers.append(schedules.stop)
+
+        ready = threading.Event()
+        server = LocalApiServer(load_handler(None, "ApiFunction"), ready.is_set, port=port)
+        server.start()
+        stoppers.append(server.stop)
+        ready.set()
+    except BaseException:
+        RunningStack("", None, None, stoppers).stop()  # type: ignore[arg-type]
+        raise
+    return RunningStack(server.url, resources, seed, stoppers)
+
+
+def _print_welcome(stack: RunningStack) -> None:
+    seed = stack.seed
+    codegen = f"{stack.url}/stores/{seed.store_hash}/v3/promotions/{seed.bulk_promotion_id}/codegen"
+    lines = [
+        f"demo store:           {seed.store_hash}",
+        f"token (modify):       {seed.token}",
+        f"token (read-only):    {seed.readonly_token}",
+        "try:",
+        f"  T={seed.token}",
+        f'  curl -X POST -H "X-Auth-Token: $T" -H "Content-Type: application/json" -d \'{{"batch_size":5}}\' {codegen}',
+        f"couponmint local stack ready on {stack.url}",
+    ]
+    print("\n".join(lines), flush=True)
+
+
+def run(port: int, data_dir: Path | None, retry_visibility_seconds: int | None) -> None:
+    """Start the stack, print how to use it, and serve until SIGINT or SIGTERM."""
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    # Installed before starting, so a signal during start-up still stops what started.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, request_stop)
+    stack = start_stack(port=port, data_dir=data_dir, retry_visibility_seconds=retry_visibility_seconds)
+    try:
+        _print_welcome(stack)
+        stopping.wait()
+        logger.info("stopping the local stack")
+    finally:
+        stack.stop()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="couponmint local", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="start the local stack and serve until Ctrl-C")
+    run_parser.add_argument("--port", type=int, default=None, help="API port (default: COUPONMINT_PORT or 3000)")
+    run_parser.add_argument(
+        "--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="where DynamoDB Local keeps its data (default: .local/)"
+    )
+    run_parser.add_argument("--in-memory", action="store_true", help="keep nothing on disk")
+    run_parser.add_argument(
+        "--retry-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="redeliver failed batches after SECONDS instead of the queue's VisibilityTimeout "
+        "(default: COUPONMINT_LOCAL_RETRY_VISIBILITY_SECONDS, else the template's)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_local_settings()
+    run(
+        port=args.port if args.port is not None else settings.port,
+        data_dir=None if args.in_memory else args.data_dir,
+        retry_visibility_seconds=args.retry_after
+        if args.retry_after is not None
+        else settings.local_retry_visibility_seconds,
+    )
+    return 0

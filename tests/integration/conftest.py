@@ -1,0 +1,73 @@
+"""Integration fixtures: the real handlers, loaded as template.yaml names them, against the local services."""
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from couponmint.adapters.factory import coupon_table
+from couponmint.local.lambdas import load_handler, local_context
+from couponmint.models.records import CouponType, RedemptionType, Scope
+from couponmint.service import accounts
+
+from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store
+
+
+@pytest.fixture(scope="session")
+def api_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    return load_handler(TEMPLATE, "ApiFunction")
+
+
+@pytest.fixture(scope="session")
+def generator_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    return load_handler(TEMPLATE, "GeneratorFunction")
+
+
+@pytest.fixture
+def store(fresh_store: str) -> Store:
+    table = coupon_table()
+    token = accounts.create_token(table, fresh_store, [Scope.MODIFY])
+    readonly = accounts.create_token(table, fresh_store, [Scope.READ_ONLY])
+    accounts.create_promotion(table, fresh_store, "Bulk", RedemptionType.COUPON, CouponType.BULK, promotion_id=1)
+    accounts.create_promotion(table, fresh_store, "Single", RedemptionType.COUPON, CouponType.SINGLE, promotion_id=2)
+    accounts.create_promotion(table, fresh_store, "Automatic", RedemptionType.AUTOMATIC, promotion_id=3)
+    return Store(fresh_store, token, readonly)
+
+
+@pytest.fixture
+def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAnswer]:
+    """Invoke ApiFunction with the recorded API Gateway event, changed to this request."""
+    template = json.loads((EVENTS / "api_codegen_post.json").read_text())
+
+    def call(method: str, path: str, body: str | None = None, token: str | None = None) -> HttpAnswer:
+        headers = {k: v for k, v in template["headers"].items() if k != "X-Auth-Token"}
+        if token is not None:
+            headers["X-Auth-Token"] = token
+        event = {
+            **template,
+            "httpMethod": method,
+            "path": path,
+            "headers": headers,
+            "multiValueHeaders": {k: [v] for k, v in headers.items()},
+            "pathParameters": {"proxy": path.lstrip("/")},
+            "requestContext": {**template["requestContext"], "httpMethod": method, "path": f"/v1{path}"},
+            "body": body,
+        }
+        raw = api_handler(event, local_context("ApiFunction"))
+        merged = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
+        merged.update(raw.get("headers") or {})
+        text = raw.get("body") or ""
+        return HttpAnswer(raw["statusCode"], merged, json.loads(text) if text else None)
+
+    return call
+
+
+@pytest.fixture
+def generator_running(resources: Any, generator_handler: Any) -> Iterator[None]:
+    """The generator fed from the queue, as Lambda's event source mapping would."""
+    from couponmint.local.poller import SqsPoller
+
+    poller = SqsPoller.from_template(TEMPLATE, generator_handler, resources)
+    poller.start()
+    yield
+    poller.stop()

@@ -1,0 +1,61 @@
+"""Helpers the integration tests share: answers, stores, SQS events built from events/*.json."""
+
+import copy
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from couponmint.adapters.aws import sqs_client
+from couponmint.config import get_settings
+from couponmint.local.lambdas import local_context
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+EVENTS = ROOT / "events"
+RECORD_TEMPLATE = json.loads((EVENTS / "generator_sqs_batch.json").read_text())["Records"][0]
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Store:
+    """A fresh store with a modify token, a read-only token and promotions 1 (BULK), 2 (SINGLE), 3 (AUTOMATIC)."""
+
+    store_hash: str
+    token: str
+    readonly_token: str
+
+
+def sqs_event(*bodies: str, receive_count: int = 1) -> dict[str, Any]:
+    """The recorded SQS event, with one record per body."""
+    records = []
+    for index, body in enumerate(bodies):
+        record = copy.deepcopy(RECORD_TEMPLATE)
+        record["messageId"] = f"message-{index}"
+        record["body"] = body
+        record["attributes"]["ApproximateReceiveCount"] = str(receive_count)
+        records.append(record)
+    return {"Records": records}
+
+
+def deliver_queued(generator_handler: Any) -> list[dict[str, Any]]:
+    """Receive what the queue holds and hand it to the generator, deleting what succeeded."""
+    sqs, url = sqs_client(), get_settings().queue_url
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+    if not received:
+        return []
+    event = sqs_event(*(m["Body"] for m in received))
+    for record, message in zip(event["Records"], received, strict=True):
+        record["messageId"] = message["MessageId"]
+    answer = generator_handler(event, local_context("GeneratorFunction"))
+    failed = {f["itemIdentifier"] for f in answer["batchItemFailures"]}
+    for message in received:
+        if message["MessageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return list(answer["batchItemFailures"])

@@ -1,0 +1,177 @@
+"""GeneratorFunction through its real handler: SQS events in, codes and exports out, exactly once."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from couponmint.adapters.factory import coupon_table
+from couponmint.config import get_settings
+from couponmint.local.lambdas import local_context
+from couponmint.models.codegen import CodegenRequest
+from couponmint.models.records import BatchStatus, CodeRecord
+from couponmint.service import codegen, generation
+
+from tests.integration.helpers import Store, sqs_event
+
+
+def pending_batch(store: Store, batch_size: int = 5, **fields: Any) -> str:
+    """A batch recorded as the API records it, and its message body (the queue is not involved)."""
+    table = coupon_table()
+    request = CodegenRequest.model_validate({"batch_size": batch_size, **fields})
+
+    class NoQueue:
+        def send(self, message: Any) -> str:
+            return "not-sent"
+
+    batch = codegen.start_batch(table, NoQueue(), store.store_hash, 1, request)  # type: ignore[arg-type]
+    return json.dumps({"store_hash": store.store_hash, "promotion_id": 1, "batch_id": batch.batch_id})
+
+
+def codes_of_promotion(store: Store) -> list[CodeRecord]:
+    return coupon_table().codes_of_promotion(store.store_hash, 1, limit=1000)
+
+
+def test_generator_completes_a_batch_and_reports_no_failures(store: Store, generator_handler: Any) -> None:
+    # Given a pending batch of 5
+    body = pending_batch(store)
+    # When the generator gets its message
+    answer = generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    # Then no failure is reported and the batch is DONE with 5 stored codes
+    assert answer == {"batchItemFailures": []}
+    batch = coupon_table().get_batch(store.store_hash, json.loads(body)["batch_id"])
+    assert batch is not None and batch.status is BatchStatus.DONE
+    assert sorted(batch.codes) == sorted(c.code for c in codes_of_promotion(store))
+
+
+def test_generator_redelivery_finishes_with_the_same_codes_and_no_orphans(store: Store, generator_handler: Any) -> None:
+    # Given a batch already completed once
+    body = pending_batch(store, batch_size=250)
+    generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    first = coupon_table().get_batch(store.store_hash, json.loads(body)["batch_id"])
+    # When SQS delivers the same message twice more
+    generator_handler(sqs_event(body, body, receive_count=2), local_context("GeneratorFunction"))
+    # Then the batch keeps its codes, the promotion holds exactly those 250, and the count did not grow
+    again = coupon_table().get_batch(store.store_hash, json.loads(body)["batch_id"])
+    assert first is not None and again is not None
+    assert again.codes == first.codes
+    assert sorted(c.code for c in codes_of_promotion(store)) == sorted(first.codes)
+    assert coupon_table().store_code_count(store.store_hash) == 250
+
+
+@pytest.mark.parametrize("crash_after", ["record_batch_codes", "claim_codes", "put_csv"])
+def test_generator_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
+    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch, crash_after: str
+) -> None:
+    # Given a generator that crashes right after a step (the step's writes did happen)
+    body = pending_batch(store, batch_size=150)
+    from couponmint.adapters.exports import ExportStore
+    from couponmint.adapters.table import CouponTable
+
+    owner = ExportStore if crash_after == "put_csv" else CouponTable
+    real = getattr(owner, crash_after)
+
+    def crash(self: Any, *args: Any, **kwargs: Any) -> Any:
+        real(self, *args, **kwargs)
+        raise RuntimeError(f"crash after {crash_after}")
+
+    monkeypatch.setattr(owner, crash_after, crash)
+    answer = generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["message-0"]
+    # When the message is redelivered to a healthy generator
+    monkeypatch.setattr(owner, crash_after, real)
+    answer = generator_handler(sqs_event(body, receive_count=2), local_context("GeneratorFunction"))
+    # Then the batch is DONE and the promotion holds exactly its 150 codes
+    assert answer == {"batchItemFailures": []}
+    batch = coupon_table().get_batch(store.store_hash, json.loads(body)["batch_id"])
+    assert batch is not None and batch.status is BatchStatus.DONE and len(batch.codes) == 150
+    assert sorted(c.code for c in codes_of_promotion(store)) == sorted(batch.codes)
+    assert coupon_table().store_code_count(store.store_hash) == 150
+
+
+def test_generator_replaces_a_code_another_batch_holds_case_insensitively(
+    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a code already in the store, in lower case, owned by another batch
+    table = coupon_table()
+    held = CodeRecord(
+        store_hash=store.store_hash,
+        promotion_id=1,
+        id=999_999,
+        code="taken0000000000a",
+        max_uses=1,
+        max_uses_per_customer=1,
+        created=datetime.now(UTC),
+        batch_id="someone-else",
+    )
+    other = table.get_batch(store.store_hash, "missing")  # None: claim needs only the batch id
+    assert other is None
+    from couponmint.models.records import BatchRecord
+
+    owner = BatchRecord.model_construct(batch_id="someone-else")
+    assert table.claim_codes(owner, [held]) == set()
+    # And a kernel whose first draw is that code in upper case
+    real_make_codes = generation.make_codes
+    draws: list[int] = []
+
+    def first_draw_collides(alphabet: str, length: int, count: int, *args: Any, **kwargs: Any) -> list[str]:
+        made = real_make_codes(alphabet, length, count, *args, **kwargs)
+        draws.append(count)
+        return ["TAKEN0000000000A", *made[1:]] if len(draws) == 1 else made
+
+    monkeypatch.setattr(generation, "make_codes", first_draw_collides)
+    # When a batch of 120 is generated (the collision sits in the first transaction of 100)
+    body = pending_batch(store, batch_size=120)
+    answer = generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    # Then the colliding code was replaced, the other batch keeps its code, and 120 new codes are stored
+    assert answer == {"batchItemFailures": []}
+    batch = table.get_batch(store.store_hash, json.loads(body)["batch_id"])
+    assert batch is not None and batch.status is BatchStatus.DONE
+    assert "TAKEN0000000000A" not in batch.codes and len(set(batch.codes)) == 120
+    kept = table.get_code(store.store_hash, "TAKEN0000000000A")
+    assert kept is not None and kept.batch_id == "someone-else" and kept.code == "taken0000000000a"
+    assert all(table.get_code(store.store_hash, code) for code in batch.codes)
+    assert draws == [120, 1]
+
+
+def test_generator_marks_the_batch_failed_on_its_last_delivery(
+    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a generator whose export always fails
+    body = pending_batch(store)
+    from couponmint.adapters.exports import ExportStore
+
+    def broken(self: Any, *args: Any) -> None:
+        raise OSError("S3 is unreachable")
+
+    monkeypatch.setattr(ExportStore, "put_csv", broken)
+    batch_id = json.loads(body)["batch_id"]
+    # When it fails before the last delivery, the batch is not yet FAILED
+    generator_handler(sqs_event(body, receive_count=4), local_context("GeneratorFunction"))
+    assert coupon_table().get_batch(store.store_hash, batch_id).status is BatchStatus.CLAIMING  # type: ignore[union-attr]
+    # When it fails on the last delivery (maxReceiveCount)
+    answer = generator_handler(
+        sqs_event(body, receive_count=get_settings().max_receive_count), local_context("GeneratorFunction")
+    )
+    # Then the failure is reported and the batch is FAILED with the reason
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["message-0"]
+    batch = coupon_table().get_batch(store.store_hash, batch_id)
+    assert batch is not None and batch.status is BatchStatus.FAILED
+    assert batch.error == "OSError: S3 is unreachable"
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json", '{"store_hash": "demo"}', '{"store_hash": "demo", "promotion_id": 1, "batch_id": "nope"}'],
+)
+def test_generator_reports_malformed_or_orphan_messages_as_failures(generator_handler: Any, body: str) -> None:
+    answer = generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["message-0"]
+
+
+def test_generator_reports_only_the_failed_record_of_a_batch(store: Store, generator_handler: Any) -> None:
+    good = pending_batch(store, batch_size=2)
+    answer = generator_handler(sqs_event(good, "not json"), local_context("GeneratorFunction"))
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["message-1"]
+    batch = coupon_table().get_batch(store.store_hash, json.loads(good)["batch_id"])
+    assert batch is not None and batch.status is BatchStatus.DONE
