@@ -13,9 +13,7 @@ from couponmint.service.generation import complete_batch
 
 # Report every failed record, even when all of them failed, rather than raising: Lambda then retries
 # exactly those messages, and the local poller sees the same answer.
-processor = BatchProcessor(
-    event_type=EventType.SQS, model=GenerateBatchRecord, raise_on_entire_batch_failure=False
-)
+processor = BatchProcessor(event_type=EventType.SQS, model=GenerateBatchRecord, raise_on_entire_batch_failure=False)
 
 
 @tracer.capture_method

@@ -280,7 +280,7 @@ class CouponTable:
                 ]
             )
         except ClientError as error:
-            reasons: list[dict[str, str]] = error.response.get("CancellationReasons", [{}])
+            reasons: list[Any] = list(error.response.get("CancellationReasons", []))
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise StaleBatch(batch.batch_id) from error
             raise

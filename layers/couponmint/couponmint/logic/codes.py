@@ -79,6 +79,7 @@ def capacity_shortfall(alphabet_size: int, length: int, existing: int, requested
     return (
         "code_length, exclude_characters: too few characters remain to make the codes safely:"
         f" {alphabet_size} allowed characters and code_length {length} give {space} possible codes;"
-        f" the store holds {existing} and the request needs {requested} more, but at most {MAX_FILL_RATIO:.0%} of the possible codes may be in use."
+        f" the store holds {existing} and the request needs {requested} more,"
+        f" but at most {MAX_FILL_RATIO:.0%} of the possible codes may be in use."
         " Allow more characters or a longer code_length."
     )
