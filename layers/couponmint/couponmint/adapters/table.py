@@ -11,6 +11,8 @@ Items (pk / sk):
 - ``STORE#<store>#BATCH#<batch_id>`` / ``BATCH``: a codegen batch and its write-ahead list of codes.
 """
 
+import random
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -22,6 +24,7 @@ from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord, Prom
 
 # DynamoDB transactions hold at most 100 items.
 MAX_TRANSACTION_ITEMS = 100
+TRANSACTION_ATTEMPTS = 8
 
 
 def store_key(store_hash: str) -> str:
@@ -70,6 +73,23 @@ class CouponTable:
         self._table = table
         self._client = table.meta.client
         self.name: str = table.name
+
+    def _transact(self, items: list[dict[str, Any]]) -> None:
+        """TransactWriteItems, retried with jittered backoff while it only conflicts with another transaction.
+
+        Concurrent batches finishing together update the same counter items; DynamoDB then cancels all but
+        one with `TransactionConflict`, which botocore does not retry by itself.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                self._client.transact_write_items(TransactItems=items)
+                return
+            except ClientError as error:
+                codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
+                only_conflicts = "TransactionConflict" in codes and codes <= {"TransactionConflict", "None"}
+                if not only_conflicts or attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise
+                time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
 
     # ------------------------------------------------------------------ tokens
     def put_token(self, token: TokenRecord) -> None:
@@ -163,9 +183,7 @@ class CouponTable:
         for start in range(0, len(codes), MAX_TRANSACTION_ITEMS):
             chunk = codes[start : start + MAX_TRANSACTION_ITEMS]
             try:
-                self._client.transact_write_items(
-                    TransactItems=[self._claim_item(batch.batch_id, code) for code in chunk]
-                )
+                self._transact([self._claim_item(batch.batch_id, code) for code in chunk])
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
@@ -244,13 +262,13 @@ class CouponTable:
         return updated
 
     def complete_batch(self, batch: BatchRecord, export_key: str, completed: datetime) -> BatchRecord:
-        """Mark the batch DONE and count its codes in the store's stats, in one transaction."""
+        """Mark the batch DONE and count its codes (store and promotion), in one transaction."""
         done = batch.model_copy(
             update={"status": BatchStatus.DONE, "export_key": export_key, "version": batch.version + 1}
         )
         try:
-            self._client.transact_write_items(
-                TransactItems=[
+            self._transact(
+                [
                     {
                         "Update": {
                             "TableName": self.name,
@@ -269,14 +287,7 @@ class CouponTable:
                             },
                         }
                     },
-                    {
-                        "Update": {
-                            "TableName": self.name,
-                            "Key": {"pk": store_key(batch.store_hash), "sk": "STATS"},
-                            "UpdateExpression": "ADD code_count :n",
-                            "ExpressionAttributeValues": {":n": len(batch.codes)},
-                        }
-                    },
+                    *self._count_codes(batch.store_hash, batch.promotion_id, len(batch.codes)),
                 ]
             )
         except ClientError as error:
@@ -285,6 +296,23 @@ class CouponTable:
                 raise StaleBatch(batch.batch_id) from error
             raise
         return done
+
+    def _count_codes(self, store_hash: str, promotion_id: int, delta: int) -> list[dict[str, Any]]:
+        """Transaction items that add `delta` to the store's and the promotion's code counts."""
+        return [
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": key,
+                    "UpdateExpression": "ADD code_count :n",
+                    "ExpressionAttributeValues": {":n": delta},
+                }
+            }
+            for key in (
+                {"pk": store_key(store_hash), "sk": "STATS"},
+                {"pk": store_key(store_hash), "sk": f"PROMOTION#{promotion_id:012d}"},
+            )
+        ]
 
     def fail_batch(self, store_hash: str, batch_id: str, reason: str) -> None:
         """Mark a batch FAILED with its reason, unless it already finished."""

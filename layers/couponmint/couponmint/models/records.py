@@ -47,6 +47,7 @@ class PromotionRecord(BaseModel):
     coupon_type: CouponType | None = None
     status: str = "ENABLED"
     created: datetime
+    code_count: int = 0
 
     @property
     def allows_bulk_codes(self) -> bool:

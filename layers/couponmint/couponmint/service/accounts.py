@@ -52,7 +52,11 @@ def create_promotion(
     *,
     promotion_id: int | None = None,
 ) -> PromotionRecord:
-    """Store a promotion; its id comes from the store's counter unless given."""
+    """Store a promotion; its id comes from the store's counter unless given.
+
+    With an explicit id that already exists, the existing promotion is kept and returned (seeding is
+    idempotent and never resets a promotion's code count).
+    """
     promotion = PromotionRecord(
         store_hash=store_hash,
         id=promotion_id if promotion_id is not None else table.reserve_ids(store_hash, "promotion", 1),
@@ -61,5 +65,7 @@ def create_promotion(
         coupon_type=coupon_type if redemption_type is RedemptionType.COUPON else None,
         created=datetime.now(UTC),
     )
-    table.put_promotion(promotion, overwrite=promotion_id is not None)
+    if promotion_id is not None and (existing := table.get_promotion(store_hash, promotion_id)):
+        return existing
+    table.put_promotion(promotion)
     return promotion
