@@ -143,8 +143,26 @@ def no_route(_: Exception) -> Response[Any]:
     return answer(problem_for(NotFound(f"no route for {app.current_event.path}")))
 
 
+def as_json_request(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with its body declared as JSON, whatever Content-Type the client sent.
+
+    Every body this API takes is JSON, as on BigCommerce; `curl -d` alone says form-encoded, and
+    Powertools would otherwise parse such a body as a form.
+    """
+
+    def declared_json(headers: dict[str, Any] | None, value: Any) -> dict[str, Any]:
+        kept = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
+        return {**kept, "Content-Type": value}
+
+    return {
+        **event,
+        "headers": declared_json(event.get("headers"), "application/json"),
+        "multiValueHeaders": declared_json(event.get("multiValueHeaders"), ["application/json"]),
+    }
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return app.resolve(as_json_request(event), context)

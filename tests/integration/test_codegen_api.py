@@ -12,8 +12,9 @@ from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import batch_export_key
 from couponmint.adapters.factory import coupon_table
 from couponmint.config import get_settings
+from couponmint.local.lambdas import local_context
 
-from tests.integration.helpers import HttpAnswer, Store, deliver_queued
+from tests.integration.helpers import EVENTS, HttpAnswer, Store, deliver_queued
 
 CREATED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 FORBIDDEN_TITLE = "You don't have a required scope to access the endpoint"
@@ -280,3 +281,26 @@ def test_codegen_answers_202_past_the_wait_budget_and_the_batch_finishes_later(
 def test_codegen_batch_of_another_store_is_not_found(store: Store, call_api: Caller) -> None:
     answer = call_api("GET", codegen_path(store) + "/batches/" + "0" * 32, None, store.token)
     assert answer.status == 404
+
+
+@pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded", "text/plain"])
+def test_codegen_reads_the_body_as_json_whatever_the_content_type(
+    generator_running: None, store: Store, api_handler: Any, content_type: str | None
+) -> None:
+    # Given the request `curl -d '{"batch_size":2}'` sends (form-encoded by default) or another type
+    event = json.loads((EVENTS / "api_codegen_post.json").read_text())
+    headers = {k: v for k, v in event["headers"].items() if k != "Content-Type"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    headers["X-Auth-Token"] = store.token
+    event.update(
+        path=codegen_path(store),
+        headers=headers,
+        multiValueHeaders={k: [v] for k, v in headers.items()},
+        body='{"batch_size": 2}',
+    )
+    # When it reaches the API
+    raw = api_handler(event, local_context("ApiFunction"))
+    # Then the body is read as JSON
+    assert raw["statusCode"] == 201, raw["body"]
+    assert len(json.loads(raw["body"])["data"]["codes"]) == 2

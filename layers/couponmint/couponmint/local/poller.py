@@ -149,7 +149,7 @@ class SqsPoller:
         queue_arn: str,
         *,
         retry_visibility_seconds: int | None = None,
-        wait_seconds: int = 5,
+        wait_seconds: int = 2,
         sqs: Any = None,
     ) -> None:
         self.config = config
@@ -157,7 +157,7 @@ class SqsPoller:
         self._queue_url = queue_url
         self._queue_arn = queue_arn
         self._retry_visibility_seconds = retry_visibility_seconds
-        # Shorter than SQS's 20 s maximum so stop() returns quickly; still one request per wait when idle.
+        # Shorter than SQS's 20 s maximum so stop() returns within ~2 s; idle, each worker asks every 2 s.
         self._wait_seconds = wait_seconds
         self._sqs = sqs
         self._stopping = threading.Event()
@@ -172,7 +172,7 @@ class SqsPoller:
         *,
         function_id: str = "GeneratorFunction",
         retry_visibility_seconds: int | None = None,
-        wait_seconds: int = 5,
+        wait_seconds: int = 2,
     ) -> "SqsPoller":
         """A poller for `function_id`'s SQS event source, on the queue `resources` created for it."""
         config = EventSourceConfig.from_template(

@@ -232,6 +232,10 @@ def launch_dynamodb_local(*, data_dir: Path | None = None, port: int | None = No
         storage = ["-dbPath", str(data_dir.resolve())]
     command = [
         java,
+        # Measured (80 batches of 250 codes, 10 at once): same speed, 330 MB instead of 480 MB with the
+        # default G1 and an uncapped heap (the data lives in SQLite, outside the heap).
+        "-XX:+UseSerialGC",
+        "-Xmx1g",
         f"-Djava.library.path={emulator / 'DynamoDBLocal_lib'}",
         "-jar",
         str(emulator / "DynamoDBLocal.jar"),

@@ -10,6 +10,7 @@ With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across
 """
 
 import argparse
+import errno
 import logging
 import signal
 import sys
@@ -45,12 +46,17 @@ class RunningStack:
     _stoppers: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     def stop(self) -> None:
-        while self._stoppers:
-            stop = self._stoppers.pop()
-            try:
-                stop()
-            except Exception:  # keep stopping the rest; a leftover process is worse than a log line
-                logger.exception("error while stopping the local stack")
+        _stop_all(self._stoppers)
+
+
+def _stop_all(stoppers: list[Callable[[], None]]) -> None:
+    """Call each stopper, newest first, even when one fails: a leftover process is worse than a log line."""
+    while stoppers:
+        stop = stoppers.pop()
+        try:
+            stop()
+        except Exception:
+            logger.exception("error while stopping the local stack")
 
 
 def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: int | None = None) -> RunningStack:
@@ -81,7 +87,7 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
         stoppers.append(server.stop)
         ready.set()
     except BaseException:
-        RunningStack("", None, None, stoppers).stop()  # type: ignore[arg-type]
+        _stop_all(stoppers)
         raise
     return RunningStack(server.url, resources, seed, stoppers)
 
@@ -143,12 +149,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # botocore logs where it found credentials and endpoints at INFO: noise here.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     settings = get_local_settings()
-    run(
-        port=args.port if args.port is not None else settings.port,
-        data_dir=None if args.in_memory else args.data_dir,
-        retry_visibility_seconds=args.retry_after
-        if args.retry_after is not None
-        else settings.local_retry_visibility_seconds,
-    )
+    port = args.port if args.port is not None else settings.port
+    retry_after = args.retry_after if args.retry_after is not None else settings.local_retry_visibility_seconds
+    try:
+        run(port=port, data_dir=None if args.in_memory else args.data_dir, retry_visibility_seconds=retry_after)
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(f"couponmint: port {port} is in use; choose another with --port or COUPONMINT_PORT") from None
     return 0
