@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
-from couponmint.errors import CouponmintError, NotFound, PayloadTooLarge
+from couponmint.errors import CouponmintError, InvalidRequest, NotFound, PayloadTooLarge
+from couponmint.logic.pagination import MAX_LIMIT, PageRequest, parse_id_list
 from couponmint.models.codegen import (
     BatchResponse,
     BatchView,
@@ -21,16 +22,23 @@ from couponmint.models.codegen import (
     CodegenResponse,
     iso_timestamp,
 )
-from couponmint.models.errors import Problem, method_not_allowed, problem_for, validation_problem
+from couponmint.models.codes import CouponCode, CouponCodeCollection, CouponCodeResponse, CreateCodeRequest
+from couponmint.models.errors import Problem, bulk_problem, method_not_allowed, problem_for, validation_problem
+from couponmint.models.promotions import PromotionDraft, PromotionPatch, PromotionResponse, saved_promotion
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger, metrics, tracer
-from couponmint.service import accounts, codegen
+from couponmint.service import accounts, codegen, codes, promotions
 
 app = APIGatewayRestResolver(enable_validation=True)
 
-PROMOTION = "/stores/<store_hash>/v3/promotions/<promotion_id>"
+PROMOTIONS = "/stores/<store_hash>/v3/promotions"
+CODES_BY_TEXT = f"{PROMOTIONS}/codes"
+PROMOTION = f"{PROMOTIONS}/<promotion_id>"
+CODES = f"{PROMOTION}/codes"
+CODE = f"{CODES}/<code_id>"
 CODEGEN = f"{PROMOTION}/codegen"
 BATCH = f"{CODEGEN}/batches/<batch_id>"
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
 
@@ -106,11 +114,6 @@ def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRe
     return json_response(201, CodegenResponse(data=codegen.batch_data(finished)))
 
 
-@app.route(CODEGEN, method=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-def codegen_wrong_method(store_hash: str, promotion_id: str) -> Response[Any]:
-    return answer(method_not_allowed("The codegen endpoint only accepts POST."), {"Allow": "POST"})
-
-
 @app.get(BATCH, summary="Get a codegen batch (couponmint extension)")
 @tracer.capture_method
 def get_batch(store_hash: str, promotion_id: str, batch_id: str) -> Response[Any]:
@@ -136,6 +139,154 @@ def batch_response(batch: BatchRecord) -> BatchResponse:
         error=batch.error,
     )
     return BatchResponse(data=view)
+
+
+# ---------------------------------------------------------------- coupon codes
+# Registered before PROMOTION: `/promotions/codes` must not be read as a promotion id.
+@app.get(CODES_BY_TEXT, summary="Get A Coupon Code")
+def get_code_by_text(store_hash: str, code: Annotated[str, Query(min_length=1)]) -> Response[Any]:
+    found = codes.find_code(coupon_table(), store_hash, code)
+    data = [CouponCode.of(found)] if found else []
+    return json_response(200, CouponCodeCollection(data=data, meta={}))
+
+
+@app.delete(CODES_BY_TEXT, summary="Delete A Coupon Code")
+def delete_code_by_text(store_hash: str, code: Annotated[str, Query(min_length=1)]) -> Response[Any]:
+    codes.delete_code_by_text(coupon_table(), store_hash, code)
+    return no_content()
+
+
+@app.get(CODES, summary="Get Coupon Codes")
+def list_codes(
+    store_hash: str,
+    promotion_id: str,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_LIMIT)] = None,
+    before: Annotated[str | None, Query()] = None,
+    after: Annotated[str | None, Query()] = None,
+    page: Annotated[int | None, Query(ge=1, deprecated=True)] = None,
+    code: Annotated[str | None, Query()] = None,
+) -> Response[Any]:
+    request = PageRequest.parse(limit, before, after, page)
+    listing = codes.list_codes(coupon_table(), store_hash, promotion_id_of(promotion_id), request, code)
+    return json_response(200, listing)
+
+
+@app.post(CODES, summary="Create A Coupon Code")
+def create_code(store_hash: str, promotion_id: str, body: Annotated[CreateCodeRequest, Body()]) -> Response[Any]:
+    record = codes.add_code(coupon_table(), store_hash, promotion_id_of(promotion_id), body)
+    return json_response(201, CouponCodeResponse(data=CouponCode.of(record)))
+
+
+@app.delete(CODES, summary="Delete Multiple Coupon Codes")
+def delete_codes(
+    store_hash: str, promotion_id: str, id_in: Annotated[str | None, Query(alias="id:in")] = None
+) -> Response[Any]:
+    try:
+        code_ids = parse_id_list(id_in)
+    except InvalidRequest as error:
+        return answer(bulk_problem(error.problems))
+    codes.delete_codes_by_id(coupon_table(), store_hash, promotion_id_of(promotion_id), code_ids)
+    return no_content()
+
+
+@app.delete(CODE, summary="Delete A Coupon Code by id")
+def delete_code(store_hash: str, promotion_id: str, code_id: str) -> Response[Any]:
+    if code_id.isdigit():
+        codes.delete_codes_by_id(coupon_table(), store_hash, promotion_id_of(promotion_id), [int(code_id)])
+    return no_content()
+
+
+# ---------------------------------------------------------------- promotions
+@app.get(PROMOTIONS, summary="Get All Promotions")
+def list_promotions(
+    store_hash: str,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+    name: Annotated[str | None, Query()] = None,
+    redemption_type: Annotated[str | None, Query()] = None,
+    status: Annotated[str | None, Query()] = None,
+    id_in: Annotated[str | None, Query(alias="id:in")] = None,
+) -> Response[Any]:
+    ids = parse_id_list(id_in) if id_in is not None else None
+    listing = promotions.list_promotions(
+        coupon_table(),
+        store_hash,
+        page=page,
+        limit=limit,
+        name=name,
+        redemption_type=redemption_type,
+        status=status,
+        ids=ids,
+    )
+    return json_response(200, listing)
+
+
+@app.post(PROMOTIONS, summary="Create Promotion")
+def create_promotion(store_hash: str, body: Annotated[PromotionDraft, Body()]) -> Response[Any]:
+    record = promotions.create_promotion(coupon_table(), store_hash, body)
+    return json_response(201, PromotionResponse(data=saved_promotion(record)))
+
+
+@app.delete(PROMOTIONS, summary="Delete Multiple Promotions")
+def delete_promotions(store_hash: str, id_in: Annotated[str | None, Query(alias="id:in")] = None) -> Response[Any]:
+    try:
+        ids = parse_id_list(id_in, maximum=promotions.MAX_DELETE)
+    except InvalidRequest as error:
+        return answer(bulk_problem(error.problems))
+    refused = promotions.delete_promotions(coupon_table(), store_hash, ids)
+    if refused:
+        title = f"Promotions {', '.join(map(str, refused))} still have coupon codes and cannot be deleted."
+        return answer(bulk_problem([title], total=len(ids), failed=len(refused)))
+    return no_content()
+
+
+@app.get(PROMOTION, summary="Get Promotion")
+def get_promotion(store_hash: str, promotion_id: str) -> Response[Any]:
+    record = promotions.get_promotion(coupon_table(), store_hash, promotion_id_of(promotion_id))
+    return json_response(200, PromotionResponse(data=saved_promotion(record)))
+
+
+@app.put(PROMOTION, summary="Update Promotion")
+def update_promotion(store_hash: str, promotion_id: str, body: Annotated[PromotionPatch, Body()]) -> Response[Any]:
+    record = promotions.update_promotion(coupon_table(), store_hash, promotion_id_of(promotion_id), body)
+    return json_response(200, PromotionResponse(data=saved_promotion(record)))
+
+
+@app.delete(PROMOTION, summary="Delete Promotion")
+def delete_promotion(store_hash: str, promotion_id: str) -> Response[Any]:
+    if promotion_id.isdigit():
+        refused = promotions.delete_promotions(coupon_table(), store_hash, [int(promotion_id)])
+        if refused:
+            return answer(bulk_problem([f"Promotion {promotion_id} still has coupon codes and cannot be deleted."]))
+    return no_content()
+
+
+def no_content() -> Response[Any]:
+    return Response(204, None, "")
+
+
+# ---------------------------------------------------------------- methods a path does not serve
+def register_wrong_methods(path: str, allowed: list[str]) -> None:
+    """Answer 405 with `Allow` for every other method on `path`."""
+
+    def wrong_method(**_: str) -> Response[Any]:
+        allow = ", ".join(allowed)
+        return answer(method_not_allowed(f"This endpoint only accepts {allow}."), {"Allow": allow})
+
+    others = [m for m in ALL_METHODS if m not in allowed]
+    app.route(path, method=others, include_in_schema=False, enable_validation=False)(wrong_method)
+
+
+for route_path, route_methods in [
+    (CODES_BY_TEXT, ["GET", "DELETE"]),
+    (CODES, ["GET", "POST", "DELETE"]),
+    (CODE, ["DELETE"]),
+    (CODEGEN, ["POST"]),
+    (BATCH, ["GET"]),
+    (PROMOTIONS, ["GET", "POST", "DELETE"]),
+    (PROMOTION, ["GET", "PUT", "DELETE"]),
+]:
+    register_wrong_methods(route_path, route_methods)
 
 
 @app.not_found

@@ -1,6 +1,7 @@
 """Integration fixtures: the real handlers, loaded as template.yaml names them, against the local services."""
 
 import json
+import urllib.parse
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -40,6 +41,11 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
     template = json.loads((EVENTS / "api_codegen_post.json").read_text())
 
     def call(method: str, path: str, body: str | None = None, token: str | None = None) -> HttpAnswer:
+        path, _, query = path.partition("?")
+        pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
+        multi: dict[str, list[str]] = {}
+        for name, value in pairs:
+            multi.setdefault(name, []).append(value)
         headers = {k: v for k, v in template["headers"].items() if k != "X-Auth-Token"}
         if token is not None:
             headers["X-Auth-Token"] = token
@@ -52,6 +58,9 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
             "pathParameters": {"proxy": path.lstrip("/")},
             "requestContext": {**template["requestContext"], "httpMethod": method, "path": f"/v1{path}"},
             "body": body,
+            # API Gateway gives the last value of each name, and every value in the multi-value form.
+            "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
+            "multiValueQueryStringParameters": multi or None,
         }
         raw = api_handler(event, local_context("ApiFunction"))
         merged = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}

@@ -11,6 +11,7 @@ Items (pk / sk):
 - ``STORE#<store>#BATCH#<batch_id>`` / ``BATCH``: a codegen batch and its write-ahead list of codes.
 """
 
+import json
 import random
 import time
 from collections.abc import Sequence
@@ -60,6 +61,14 @@ def _iso(moment: datetime) -> str:
 
 def _is_condition_failure(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class CodeExists(Exception):
+    """The code's text is already taken in the store (compared case-insensitively)."""
+
+
+class PromotionFull(Exception):
+    """The promotion already holds its one code."""
 
 
 class StaleBatch(Exception):
@@ -134,22 +143,66 @@ class CouponTable:
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     # ------------------------------------------------------------------ promotions
-    def put_promotion(self, promotion: PromotionRecord, *, overwrite: bool = False) -> None:
-        item = {
-            "pk": store_key(promotion.store_hash),
-            "sk": f"PROMOTION#{promotion.id:012d}",
-            **promotion.model_dump(mode="json"),
-        }
-        if overwrite:
-            self._table.put_item(Item=item)
-        else:
-            self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+    def put_promotion(self, promotion: PromotionRecord) -> None:
+        """Store a new promotion (never overwrites one)."""
+        self._table.put_item(Item=self._promotion_item(promotion), ConditionExpression="attribute_not_exists(pk)")
+
+    def update_promotion(self, promotion: PromotionRecord) -> None:
+        """Replace a promotion's fields, keeping its code count (which only code writes change)."""
+        item = self._promotion_item(promotion)
+        fields = {k: v for k, v in item.items() if k not in ("pk", "sk", "code_count")}
+        self._table.update_item(
+            Key={"pk": item["pk"], "sk": item["sk"]},
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={f"#{k}": k for k in fields},
+            ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
+        )
 
     def get_promotion(self, store_hash: str, promotion_id: int) -> PromotionRecord | None:
-        item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": f"PROMOTION#{promotion_id:012d}"}).get(
-            "Item"
-        )
-        return PromotionRecord.model_validate(_plain(item)) if item else None
+        item = self._table.get_item(
+            Key={"pk": store_key(store_hash), "sk": _promotion_sk(promotion_id)}, ConsistentRead=True
+        ).get("Item")
+        return _promotion_record(item) if item and "name" in item else None
+
+    def list_promotions(self, store_hash: str) -> list[PromotionRecord]:
+        """A store's promotions by id (one query; a store has few promotions, unlike codes)."""
+        records: list[PromotionRecord] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":pk": store_key(store_hash), ":prefix": "PROMOTION#"},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            records += [_promotion_record(item) for item in page.get("Items", []) if "name" in item]
+            if "LastEvaluatedKey" not in page:
+                return records
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete_promotion(self, store_hash: str, promotion_id: int) -> bool:
+        """Delete a promotion that holds no codes; False when it still holds some. Absent is fine."""
+        try:
+            self._table.delete_item(
+                Key={"pk": store_key(store_hash), "sk": _promotion_sk(promotion_id)},
+                ConditionExpression="attribute_not_exists(code_count) OR code_count <= :zero",
+                ExpressionAttributeValues={":zero": 0},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _promotion_item(promotion: PromotionRecord) -> dict[str, Any]:
+        fields = promotion.model_dump(mode="json", exclude={"attributes"})
+        # Rules and the other free-form fields may hold floats, which DynamoDB items cannot: keep them as JSON.
+        return {
+            "pk": store_key(promotion.store_hash),
+            "sk": _promotion_sk(promotion.id),
+            **fields,
+            "attributes": json.dumps(promotion.attributes),
+        }
 
     # ------------------------------------------------------------------ counters and stats
     def reserve_ids(self, store_hash: str, counter: str, count: int) -> int:
@@ -162,6 +215,20 @@ class CouponTable:
             ReturnValues="UPDATED_NEW",
         )
         return int(result["Attributes"]["value"]) - count + 1
+
+    def raise_counter(self, store_hash: str, counter: str, at_least: int) -> None:
+        """Make sure the counter has reached `at_least` (after an id was chosen by hand)."""
+        try:
+            self._table.update_item(
+                Key={"pk": store_key(store_hash), "sk": f"COUNTER#{counter}"},
+                UpdateExpression="SET #v = :v",
+                ConditionExpression="attribute_not_exists(#v) OR #v < :v",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={":v": at_least},
+            )
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
 
     def store_code_count(self, store_hash: str) -> int:
         item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": "STATS"}).get("Item")
@@ -217,14 +284,144 @@ class CouponTable:
 
     def codes_of_promotion(self, store_hash: str, promotion_id: int, limit: int) -> list[CodeRecord]:
         """The newest `limit` codes of a promotion (one query on gsi1)."""
+        return self.codes_page(store_hash, promotion_id, limit)[0]
+
+    def codes_page(
+        self,
+        store_hash: str,
+        promotion_id: int,
+        limit: int,
+        *,
+        below_id: int | None = None,
+        above_id: int | None = None,
+        skip: int = 0,
+    ) -> tuple[list[CodeRecord], bool]:
+        """Up to `limit` codes of a promotion, newest first, and whether more lie beyond them.
+
+        `below_id` continues towards older codes (the `after` cursor), `above_id` towards newer ones (the
+        `before` cursor); `skip` passes over that many codes first (the deprecated `page`). One query per
+        page, reading `limit + 1` items to learn whether the collection goes on.
+        """
+        condition = "gsi1pk = :p"
+        values: dict[str, Any] = {":p": promotion_codes_key(store_hash, promotion_id)}
+        if below_id is not None:
+            condition += " AND gsi1sk < :id"
+            values[":id"] = below_id
+        if above_id is not None:
+            condition += " AND gsi1sk > :id"
+            values[":id"] = above_id
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": above_id is not None,
+        }
+        if skip:
+            start = self._skip(kwargs, skip)
+            if start is None:
+                return [], False
+            kwargs["ExclusiveStartKey"] = start
+        items: list[dict[str, Any]] = []
+        while len(items) <= limit:
+            page = self._table.query(**kwargs, Limit=limit + 1 - len(items))
+            items += page.get("Items", [])
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        records = [_code_record(item) for item in items[:limit]]
+        if above_id is not None:
+            records.reverse()
+        return records, len(items) > limit
+
+    def _skip(self, query: dict[str, Any], count: int) -> dict[str, Any] | None:
+        """The key to resume a query after its first `count` items (counted, not returned)."""
+        kwargs = dict(query)
+        remaining = count
+        while remaining > 0:
+            page = self._table.query(**kwargs, Select="COUNT", Limit=remaining)
+            remaining -= int(page["Count"])
+            if "LastEvaluatedKey" not in page:
+                return None
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return dict(kwargs["ExclusiveStartKey"])
+
+    def code_by_id(self, store_hash: str, promotion_id: int, code_id: int) -> CodeRecord | None:
         page = self._table.query(
             IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :p",
-            ExpressionAttributeValues={":p": promotion_codes_key(store_hash, promotion_id)},
-            ScanIndexForward=False,
-            Limit=limit,
+            KeyConditionExpression="gsi1pk = :p AND gsi1sk = :id",
+            ExpressionAttributeValues={":p": promotion_codes_key(store_hash, promotion_id), ":id": code_id},
         )
-        return [_code_record(item) for item in page.get("Items", [])]
+        items = page.get("Items", [])
+        return _code_record(items[0]) if items else None
+
+    def add_code(self, code: CodeRecord, *, only_code: bool) -> None:
+        """Store one code made by hand, counted in its promotion and store, in one transaction.
+
+        Raises CodeExists when the text is taken store-wide (case-insensitively) and PromotionFull when
+        `only_code` is set and the promotion already holds a code (a SINGLE coupon promotion).
+        """
+        count_items = self._count_codes(code.store_hash, code.promotion_id, 1)
+        if only_code:
+            count_items[1]["Update"]["ConditionExpression"] = "attribute_not_exists(code_count) OR code_count <= :zero"
+            count_items[1]["Update"]["ExpressionAttributeValues"][":zero"] = 0
+        put = {
+            "Put": {
+                "TableName": self.name,
+                "Item": {
+                    **code_key(code.store_hash, code.code),
+                    "gsi1pk": promotion_codes_key(code.store_hash, code.promotion_id),
+                    "gsi1sk": code.id,
+                    **code.model_dump(mode="json", exclude_none=True),
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._transact([put, *count_items])
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons[:1] == ["ConditionalCheckFailed"]:
+                raise CodeExists(code.code) from error
+            if "ConditionalCheckFailed" in reasons:
+                raise PromotionFull(code.promotion_id) from error
+            raise
+
+    def delete_codes(self, codes: Sequence[CodeRecord]) -> int:
+        """Delete codes and uncount them; codes already gone are skipped. Returns how many were deleted."""
+        deleted = 0
+        # Two items of each transaction are the counter updates.
+        for start in range(0, len(codes), MAX_TRANSACTION_ITEMS - 2):
+            chunk = codes[start : start + MAX_TRANSACTION_ITEMS - 2]
+            by_promotion = {code.promotion_id for code in chunk}
+            for promotion_id in by_promotion:
+                mine = [code for code in chunk if code.promotion_id == promotion_id]
+                deleted += self._delete_chunk(mine[0].store_hash, promotion_id, mine)
+        return deleted
+
+    def _delete_chunk(self, store_hash: str, promotion_id: int, codes: list[CodeRecord]) -> int:
+        deletes = [
+            {
+                "Delete": {
+                    "TableName": self.name,
+                    "Key": code_key(code.store_hash, code.code),
+                    # Only this code: the text may since have been freed and taken by another.
+                    "ConditionExpression": "attribute_exists(pk) AND id = :id",
+                    "ExpressionAttributeValues": {":id": code.id},
+                }
+            }
+            for code in codes
+        ]
+        try:
+            self._transact([*deletes, *self._count_codes(store_hash, promotion_id, -len(codes))])
+        except ClientError as error:
+            reasons = error.response.get("CancellationReasons", [])
+            gone = {i for i, r in enumerate(reasons[: len(codes)]) if r.get("Code") == "ConditionalCheckFailed"}
+            if not gone:
+                raise
+            # Some were deleted meanwhile: delete the rest.
+            rest = [code for i, code in enumerate(codes) if i not in gone]
+            return self._delete_chunk(store_hash, promotion_id, rest) if rest else 0
+        return len(codes)
 
     # ------------------------------------------------------------------ batches
     def put_batch(self, batch: BatchRecord) -> None:
@@ -310,7 +507,7 @@ class CouponTable:
             }
             for key in (
                 {"pk": store_key(store_hash), "sk": "STATS"},
-                {"pk": store_key(store_hash), "sk": f"PROMOTION#{promotion_id:012d}"},
+                {"pk": store_key(store_hash), "sk": _promotion_sk(promotion_id)},
             )
         ]
 
@@ -346,6 +543,16 @@ class CouponTable:
             if _is_condition_failure(error):
                 raise StaleBatch(batch.batch_id) from error
             raise
+
+
+def _promotion_sk(promotion_id: int) -> str:
+    return f"PROMOTION#{promotion_id:012d}"
+
+
+def _promotion_record(item: dict[str, Any]) -> PromotionRecord:
+    fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    fields["attributes"] = json.loads(fields.get("attributes") or "{}")
+    return PromotionRecord.model_validate(_plain(fields))
 
 
 def _code_record(item: dict[str, Any]) -> CodeRecord:

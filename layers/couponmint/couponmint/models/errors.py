@@ -81,3 +81,14 @@ def _field_title(error: dict[str, Any]) -> str:
     field = ".".join(loc[1:]) if loc[:1] in (["body"], ["query"], ["path"]) else ".".join(loc)
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
     return f"{field}: {message}" if field else message
+
+
+def bulk_problem(problems: list[str], *, total: int = 0, failed: int = 0) -> Problem:
+    """The 422 of BigCommerce's bulk actions: errors plus a meta of totals."""
+    return Problem(
+        status=422,
+        body={
+            "errors": [{"status": 422, "title": p, "type": STATUS_CODES_DOC} for p in problems],
+            "meta": {"total": total, "success": total - failed, "failed": failed},
+        },
+    )

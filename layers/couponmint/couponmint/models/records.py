@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt
 
@@ -48,6 +48,8 @@ class PromotionRecord(BaseModel):
     status: str = "ENABLED"
     created: datetime
     code_count: int = 0
+    # Every other field of the promotion, as the client sent it (see models/promotions.py).
+    attributes: dict[str, Any] = Field(default_factory=dict)
 
     @property
     def allows_bulk_codes(self) -> bool:

@@ -65,7 +65,9 @@ def create_promotion(
         coupon_type=coupon_type if redemption_type is RedemptionType.COUPON else None,
         created=datetime.now(UTC),
     )
-    if promotion_id is not None and (existing := table.get_promotion(store_hash, promotion_id)):
-        return existing
+    if promotion_id is not None:
+        table.raise_counter(store_hash, "promotion", promotion_id)
+        if existing := table.get_promotion(store_hash, promotion_id):
+            return existing
     table.put_promotion(promotion)
     return promotion
