@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test unit integration e2e lint format build bench bench-quick clean
+.PHONY: install run test unit integration e2e lint format build bench bench-quick clean openapi
 
 install: $(STAMP)
 
@@ -53,3 +53,21 @@ build: install
 
 clean:
 	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache
+
+# Regenerate the committed OpenAPI document (a test fails when it drifts from the routes and models).
+openapi: install
+	$(BIN)/couponmint openapi > docs/openapi.json
+
+# Benchmarks (docs/benchmarks.md): bench-quick writes bench/results/quick.json in under 3 minutes; bench also
+# rewrites docs/benchmarks.md and its plots. Their extra packages (nanoid, matplotlib, ...) go into the same venv.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): requirements-bench.txt $(STAMP)
+	$(BIN)/pip install --quiet -r requirements-bench.txt
+	touch $@
+
+bench-quick: $(BENCH_STAMP)
+	$(BIN)/python -m bench --quick
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python -m bench

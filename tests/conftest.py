@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+
 from couponmint.adapters.aws import reset_clients
 from couponmint.config import get_settings
 from couponmint.local.resources import LocalResources, create_resources

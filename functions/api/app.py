@@ -1,5 +1,6 @@
 """ApiFunction: Powertools wiring and routes only. Parse → call the layer → shape the answer."""
 
+import base64
 import json
 import re
 from typing import Annotated, Any
@@ -11,10 +12,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
 from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
 from couponmint.errors import CouponmintError, InvalidRequest, NotFound, PayloadTooLarge
-from couponmint.logic.pagination import MAX_LIMIT, PageRequest, parse_id_list
+from couponmint.logic.pagination import MAX_LIMIT, PageRequest, integer_id, parse_id_list
 from couponmint.models.codegen import (
     BatchResponse,
     BatchView,
@@ -23,8 +26,22 @@ from couponmint.models.codegen import (
     iso_timestamp,
 )
 from couponmint.models.codes import CouponCode, CouponCodeCollection, CouponCodeResponse, CreateCodeRequest
-from couponmint.models.errors import Problem, bulk_problem, method_not_allowed, problem_for, validation_problem
-from couponmint.models.promotions import PromotionDraft, PromotionPatch, PromotionResponse, saved_promotion
+from couponmint.models.errors import (
+    ERROR_MODELS,
+    BulkErrorList,
+    Problem,
+    bulk_problem,
+    method_not_allowed,
+    problem_for,
+    validation_problem,
+)
+from couponmint.models.promotions import (
+    PromotionCollection,
+    PromotionDraft,
+    PromotionPatch,
+    PromotionResponse,
+    saved_promotion,
+)
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger, metrics, tracer
 from couponmint.service import accounts, codegen, codes, promotions
@@ -38,15 +55,39 @@ CODES = f"{PROMOTION}/codes"
 CODE = f"{CODES}/<code_id>"
 CODEGEN = f"{PROMOTION}/codegen"
 BATCH = f"{CODEGEN}/batches/<batch_id>"
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+ALL_METHODS = ["GET", "HEAD", "OPTIONS", "TRACE", "POST", "PUT", "PATCH", "DELETE"]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
+
+
+# ---------------------------------------------------------------- the OpenAPI document's answers
+READ_ERRORS = (401, 403, 404, 405, 422)
+WRITE_ERRORS = (400, 401, 403, 404, 405, 413, 422)
+
+
+def answers(status: int, model: type[BaseModel] | None, *errors: int, **more: Any) -> dict[int, Any]:
+    """The `responses` of an operation: its success and the errors it can answer, with their bodies."""
+    documented: dict[int, Any] = {
+        # An empty `content` keeps Powertools from describing a 204 with the route's return type.
+        status: {"description": "Success", "content": {"application/json": {"model": model}} if model else {}}
+    }
+    for code in errors:
+        description, error_model = ERROR_MODELS[code]
+        documented[code] = {"description": description, "content": {"application/json": {"model": error_model}}}
+    for code, spec in more.items():
+        documented[int(code.removeprefix("status_"))] = spec
+    return documented
+
+
+BULK_422 = {"description": "Missing or malformed id:in", "content": {"application/json": {"model": BulkErrorList}}}
 
 
 # ---------------------------------------------------------------- admission (every request)
 def admit_request() -> None:
     """Size and authentication checks that come before anything else about the request."""
     event = app.current_event
+    if event.path in OPEN_PATHS:
+        return
     body = event.body or ""
     if len(body.encode("utf-8")) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"the request body is larger than {get_settings().max_body_bytes} bytes")
@@ -86,21 +127,55 @@ def on_invalid_request(error: RequestValidationError) -> Response[Any]:
         admit_request()
     except CouponmintError as refused:
         return answer(problem_for(refused))
-    return answer(validation_problem(list(error.errors())))
+    problem = validation_problem(list(error.errors()))
+    if problem.status == 422 and app.current_event.http_method.upper() == "DELETE":
+        # Every DELETE here is a bulk action in BigCommerce's spec, whose 422 carries the bulk meta.
+        return answer(bulk_problem([entry["title"] for entry in problem.body["errors"]]))
+    return answer(problem)
 
 
 def promotion_id_of(raw: str) -> int:
-    if not raw.isdigit():
+    promotion_id = integer_id(raw)
+    if promotion_id is None:
         raise NotFound(f"promotion {raw} does not exist")
-    return int(raw)
+    return promotion_id
 
 
 def json_response(status: int, payload: Any, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(status, content_types.APPLICATION_JSON, payload.model_dump_json(), headers)
 
 
+# ---------------------------------------------------------------- the API's own description (no token needed)
+OPEN_PATHS = {"/openapi.json", "/swagger"}
+app.enable_swagger(path="/swagger", title="couponmint", version="1.0.0")
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[Any]:
+    return Response(200, content_types.APPLICATION_JSON, openapi_json())
+
+
+def openapi_json() -> str:
+    return app.get_openapi_json_schema(
+        title="couponmint",
+        version="1.0.0",
+        summary="BigCommerce-compatible bulk coupon codes",
+        description="Paths are those of BigCommerce's promotions v3 API; every request needs X-Auth-Token.",
+    )
+
+
 # ---------------------------------------------------------------- codegen
-@app.post(CODEGEN, summary="Generate Multiple Coupon Codes", responses={201: {"description": "Created"}})
+@app.post(
+    CODEGEN,
+    summary="Generate Multiple Coupon Codes",
+    responses=answers(
+        201,
+        CodegenResponse,
+        *WRITE_ERRORS,
+        500,
+        status_202={"description": "Still running", "content": {"application/json": {"model": BatchResponse}}},
+    ),
+)
 @tracer.capture_method
 def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRequest, Body()]) -> Response[Any]:
     table = coupon_table()
@@ -114,7 +189,9 @@ def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRe
     return json_response(201, CodegenResponse(data=codegen.batch_data(finished)))
 
 
-@app.get(BATCH, summary="Get a codegen batch (couponmint extension)")
+@app.get(
+    BATCH, summary="Get a codegen batch (couponmint extension)", responses=answers(200, BatchResponse, *READ_ERRORS)
+)
 @tracer.capture_method
 def get_batch(store_hash: str, promotion_id: str, batch_id: str) -> Response[Any]:
     batch = codegen.find_batch(coupon_table(), store_hash, promotion_id_of(promotion_id), batch_id)
@@ -143,20 +220,22 @@ def batch_response(batch: BatchRecord) -> BatchResponse:
 
 # ---------------------------------------------------------------- coupon codes
 # Registered before PROMOTION: `/promotions/codes` must not be read as a promotion id.
-@app.get(CODES_BY_TEXT, summary="Get A Coupon Code")
+@app.get(CODES_BY_TEXT, summary="Get A Coupon Code", responses=answers(200, CouponCodeCollection, *READ_ERRORS))
 def get_code_by_text(store_hash: str, code: Annotated[str, Query(min_length=1)]) -> Response[Any]:
     found = codes.find_code(coupon_table(), store_hash, code)
     data = [CouponCode.of(found)] if found else []
     return json_response(200, CouponCodeCollection(data=data, meta={}))
 
 
-@app.delete(CODES_BY_TEXT, summary="Delete A Coupon Code")
+@app.delete(
+    CODES_BY_TEXT, summary="Delete A Coupon Code", responses=answers(204, None, *READ_ERRORS[:-1], status_422=BULK_422)
+)
 def delete_code_by_text(store_hash: str, code: Annotated[str, Query(min_length=1)]) -> Response[Any]:
     codes.delete_code_by_text(coupon_table(), store_hash, code)
     return no_content()
 
 
-@app.get(CODES, summary="Get Coupon Codes")
+@app.get(CODES, summary="Get Coupon Codes", responses=answers(200, CouponCodeCollection, *READ_ERRORS))
 def list_codes(
     store_hash: str,
     promotion_id: str,
@@ -171,13 +250,15 @@ def list_codes(
     return json_response(200, listing)
 
 
-@app.post(CODES, summary="Create A Coupon Code")
+@app.post(CODES, summary="Create A Coupon Code", responses=answers(201, CouponCodeResponse, *WRITE_ERRORS, 409))
 def create_code(store_hash: str, promotion_id: str, body: Annotated[CreateCodeRequest, Body()]) -> Response[Any]:
     record = codes.add_code(coupon_table(), store_hash, promotion_id_of(promotion_id), body)
     return json_response(201, CouponCodeResponse(data=CouponCode.of(record)))
 
 
-@app.delete(CODES, summary="Delete Multiple Coupon Codes")
+@app.delete(
+    CODES, summary="Delete Multiple Coupon Codes", responses=answers(204, None, *READ_ERRORS[:-1], status_422=BULK_422)
+)
 def delete_codes(
     store_hash: str, promotion_id: str, id_in: Annotated[str | None, Query(alias="id:in")] = None
 ) -> Response[Any]:
@@ -189,15 +270,17 @@ def delete_codes(
     return no_content()
 
 
-@app.delete(CODE, summary="Delete A Coupon Code by id")
+@app.delete(
+    CODE, summary="Delete A Coupon Code by id", responses=answers(204, None, *READ_ERRORS[:-1], status_422=BULK_422)
+)
 def delete_code(store_hash: str, promotion_id: str, code_id: str) -> Response[Any]:
-    if code_id.isdigit():
-        codes.delete_codes_by_id(coupon_table(), store_hash, promotion_id_of(promotion_id), [int(code_id)])
+    if (number := integer_id(code_id)) is not None:
+        codes.delete_codes_by_id(coupon_table(), store_hash, promotion_id_of(promotion_id), [number])
     return no_content()
 
 
 # ---------------------------------------------------------------- promotions
-@app.get(PROMOTIONS, summary="Get All Promotions")
+@app.get(PROMOTIONS, summary="Get All Promotions", responses=answers(200, PromotionCollection, *READ_ERRORS))
 def list_promotions(
     store_hash: str,
     page: Annotated[int, Query(ge=1)] = 1,
@@ -221,13 +304,17 @@ def list_promotions(
     return json_response(200, listing)
 
 
-@app.post(PROMOTIONS, summary="Create Promotion")
+@app.post(PROMOTIONS, summary="Create Promotion", responses=answers(201, PromotionResponse, *WRITE_ERRORS))
 def create_promotion(store_hash: str, body: Annotated[PromotionDraft, Body()]) -> Response[Any]:
     record = promotions.create_promotion(coupon_table(), store_hash, body)
     return json_response(201, PromotionResponse(data=saved_promotion(record)))
 
 
-@app.delete(PROMOTIONS, summary="Delete Multiple Promotions")
+@app.delete(
+    PROMOTIONS,
+    summary="Delete Multiple Promotions",
+    responses=answers(204, None, *READ_ERRORS[:-1], status_422=BULK_422),
+)
 def delete_promotions(store_hash: str, id_in: Annotated[str | None, Query(alias="id:in")] = None) -> Response[Any]:
     try:
         ids = parse_id_list(id_in, maximum=promotions.MAX_DELETE)
@@ -240,22 +327,22 @@ def delete_promotions(store_hash: str, id_in: Annotated[str | None, Query(alias=
     return no_content()
 
 
-@app.get(PROMOTION, summary="Get Promotion")
+@app.get(PROMOTION, summary="Get Promotion", responses=answers(200, PromotionResponse, *READ_ERRORS))
 def get_promotion(store_hash: str, promotion_id: str) -> Response[Any]:
     record = promotions.get_promotion(coupon_table(), store_hash, promotion_id_of(promotion_id))
     return json_response(200, PromotionResponse(data=saved_promotion(record)))
 
 
-@app.put(PROMOTION, summary="Update Promotion")
+@app.put(PROMOTION, summary="Update Promotion", responses=answers(200, PromotionResponse, *WRITE_ERRORS))
 def update_promotion(store_hash: str, promotion_id: str, body: Annotated[PromotionPatch, Body()]) -> Response[Any]:
     record = promotions.update_promotion(coupon_table(), store_hash, promotion_id_of(promotion_id), body)
     return json_response(200, PromotionResponse(data=saved_promotion(record)))
 
 
-@app.delete(PROMOTION, summary="Delete Promotion")
+@app.delete(PROMOTION, summary="Delete Promotion", responses=answers(204, None, *READ_ERRORS[:-1], status_422=BULK_422))
 def delete_promotion(store_hash: str, promotion_id: str) -> Response[Any]:
-    if promotion_id.isdigit():
-        refused = promotions.delete_promotions(coupon_table(), store_hash, [int(promotion_id)])
+    if (number := integer_id(promotion_id)) is not None:
+        refused = promotions.delete_promotions(coupon_table(), store_hash, [number])
         if refused:
             return answer(bulk_problem([f"Promotion {promotion_id} still has coupon codes and cannot be deleted."]))
     return no_content()
@@ -295,18 +382,24 @@ def no_route(_: Exception) -> Response[Any]:
 
 
 def as_json_request(event: dict[str, Any]) -> dict[str, Any]:
-    """The event with its body declared as JSON, whatever Content-Type the client sent.
+    """The event with its body as JSON text, whatever Content-Type or encoding the client sent.
 
-    Every body this API takes is JSON, as on BigCommerce; `curl -d` alone says form-encoded, and
-    Powertools would otherwise parse such a body as a form.
+    Every body this API takes is JSON, as on BigCommerce: `curl -d` alone says form-encoded, and Powertools
+    would parse such a body as a form. A body API Gateway passed as base64 (binary) is decoded here; bytes
+    that are not UTF-8 cannot be JSON, and their replacement characters make the body answer 400.
     """
 
     def declared_json(headers: dict[str, Any] | None, value: Any) -> dict[str, Any]:
         kept = {k: v for k, v in (headers or {}).items() if k.lower() != "content-type"}
         return {**kept, "Content-Type": value}
 
+    body = event.get("body")
+    if body and event.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode("utf-8", errors="replace")
     return {
         **event,
+        "body": body,
+        "isBase64Encoded": False,
         "headers": declared_json(event.get("headers"), "application/json"),
         "multiValueHeaders": declared_json(event.get("multiValueHeaders"), ["application/json"]),
     }

@@ -5,6 +5,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from couponmint.adapters.factory import coupon_table, export_store
 from couponmint.config import get_settings
 from couponmint.models.messages import GenerateBatchRecord

@@ -1,5 +1,6 @@
 """End-to-end fixtures: `couponmint local run` as a subprocess, driven over HTTP like a BigCommerce client."""
 
+import contextlib
 import secrets
 import signal
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 from bigcommerce.connection import OAuthConnection
+
 from couponmint.local.seed import DEMO_STORE
 from couponmint.local.services import free_port
 
@@ -29,6 +31,7 @@ class LocalStack:
     token: str
     readonly_token: str
     store_hash: str = DEMO_STORE
+    log: Path | None = None
 
     def v3_url(self, path: str, store_hash: str | None = None) -> str:
         """An absolute http:// URL under the store's v3 API, e.g. v3_url("promotions/1/codegen").
@@ -43,13 +46,21 @@ def _output_tail(log: Path, lines: int = 80) -> str:
     return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+@contextlib.contextmanager
+def running_stack(log_dir: Path, *extra_args: str) -> Iterator[LocalStack]:
     """`couponmint local run --in-memory` on a free port, with known demo tokens; stopped (SIGTERM) at the end."""
     token, readonly_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     port = free_port()
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
-    command = [str(Path(sys.executable).with_name("couponmint")), "local", "run", "--in-memory", "--port", str(port)]
+    log = log_dir / "stack.log"
+    command = [
+        str(Path(sys.executable).with_name("couponmint")),
+        "local",
+        "run",
+        "--in-memory",
+        "--port",
+        str(port),
+        *extra_args,
+    ]
     with pytest.MonkeyPatch.context() as environment, log.open("wb") as output:
         # The subprocess inherits these (and nothing else is changed for it).
         environment.setenv("COUPONMINT_DEMO_TOKEN", token)
@@ -58,7 +69,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_for_health(process, base_url, log)
-        yield LocalStack(base_url=base_url, token=token, readonly_token=readonly_token)
+        yield LocalStack(base_url=base_url, token=token, readonly_token=readonly_token, log=log)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -69,6 +80,20 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
             pytest.fail(f"the local stack did not stop within {SHUTDOWN_TIMEOUT_SECONDS} s:\n{_output_tail(log)}")
         if returncode != 0:
             pytest.fail(f"the local stack exited with {returncode}:\n{_output_tail(log)}")
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The local stack shared by the end-to-end tests."""
+    with running_stack(tmp_path_factory.mktemp("stack")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A local stack for one module alone (for tests that change or delete the demo store's data)."""
+    with running_stack(tmp_path_factory.mktemp("own-stack")) as running:
+        yield running
 
 
 def _wait_for_health(process: subprocess.Popen[bytes], base_url: str, log: Path) -> None:

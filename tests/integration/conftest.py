@@ -6,11 +6,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
 from couponmint.adapters.factory import coupon_table
 from couponmint.local.lambdas import load_handler, local_context
 from couponmint.models.records import CouponType, RedemptionType, Scope
 from couponmint.service import accounts
-
 from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store
 
 
@@ -66,7 +66,8 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
         merged = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
         merged.update(raw.get("headers") or {})
         text = raw.get("body") or ""
-        return HttpAnswer(raw["statusCode"], merged, json.loads(text) if text else None)
+        is_json = merged.get("Content-Type", "").startswith("application/json")
+        return HttpAnswer(raw["statusCode"], merged, (json.loads(text) if is_json else text) if text else None)
 
     return call
 

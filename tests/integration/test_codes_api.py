@@ -5,8 +5,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from couponmint.adapters.factory import coupon_table
 
+from couponmint.adapters.factory import coupon_table
 from tests.integration.helpers import HttpAnswer, Store
 
 Caller = Callable[..., HttpAnswer]

@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+
 from couponmint.adapters.factory import coupon_table
 from couponmint.config import get_settings
 from couponmint.local.lambdas import local_context
 from couponmint.models.codegen import CodegenRequest
 from couponmint.models.records import BatchStatus, CodeRecord
 from couponmint.service import codegen, generation
-
 from tests.integration.helpers import Store, sqs_event
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import requests
+
 from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import coupon_table

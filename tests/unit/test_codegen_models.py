@@ -3,9 +3,10 @@
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
+
 from couponmint.models.codegen import CodegenRequest, iso_timestamp
 from couponmint.models.errors import validation_problem
-from pydantic import ValidationError
 
 
 def problems(body: Any) -> list[str]:

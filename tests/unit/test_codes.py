@@ -4,6 +4,7 @@ import math
 from collections import Counter
 
 import pytest
+
 from couponmint.logic import codes
 from couponmint.logic.codes import (
     BASE_ALPHABET,
@@ -122,3 +123,50 @@ def test_capacity_shortfall_refuses_formats_past_one_percent_fill(
     if reason:
         assert str(code_space(alphabet_size, length)) in reason
         assert str(existing) in reason and str(requested) in reason
+
+
+def test_make_codes_makes_nothing_when_asked_for_nothing() -> None:
+    assert make_codes(BASE_ALPHABET, 16, 0) == []
+
+
+def test_make_codes_redraws_repeats_until_every_code_is_distinct() -> None:
+    # Given a space of 8 codes ("AB" to the power 3), all of which are asked for
+    # When they are made (the first draw almost surely repeats some)
+    made = make_codes("AB", 3, 8)
+    # Then every possible code comes back exactly once
+    assert sorted(made) == sorted(a + b + c for a in "AB" for b in "AB" for c in "AB")
+
+
+def test_make_codes_avoids_codes_given_as_a_list_and_keeps_the_format() -> None:
+    # Given all but one 1-character code to avoid, with a prefix and suffix that are part of the code
+    avoid = ["X-A-Y", "X-B-Y"]
+    # When one code is made
+    made = make_codes("ABC", 1, 1, head="X-", tail="-Y", avoid=avoid)
+    # Then it is the free one, whole
+    assert made == ["X-C-Y"]
+
+
+def test_make_codes_keeps_a_prefix_outside_ascii_intact() -> None:
+    made = make_codes(BASE_ALPHABET, 6, 3, head="É-")
+    assert len(set(made)) == 3
+    assert all(code.startswith("É-") and len(code) == 8 for code in made)
+
+
+def test_make_codes_refuses_a_line_break_in_the_format() -> None:
+    with pytest.raises(ValueError, match="line break"):
+        make_codes(BASE_ALPHABET, 6, 3, head="A\n")
+
+
+def test_random_parts_are_count_parts_of_the_length() -> None:
+    parts = codes.random_parts("XYZ", 5, 1_000)
+    assert len(parts) == 1_000
+    assert all(len(part) == 5 and set(part) <= set("XYZ") for part in parts)
+
+
+def test_a_million_codes_are_distinct_and_well_formed() -> None:
+    # Given the benchmark's workload: a million 16-character codes in one call
+    made = make_codes(BASE_ALPHABET, 16, 1_000_000)
+    # Then they are a million distinct codes of 16 allowed characters
+    assert len(made) == len(set(made)) == 1_000_000
+    assert {len(code) for code in made} == {16}
+    assert set("".join(made[:10_000])) == set(BASE_ALPHABET)

@@ -61,6 +61,15 @@ def promotions_create(args: argparse.Namespace) -> None:
     print(json.dumps(promotion.model_dump(mode="json")))
 
 
+def print_openapi(_: argparse.Namespace) -> None:
+    from couponmint.local.http_api import build_proxy_event
+    from couponmint.local.lambdas import load_handler, local_context
+
+    api = load_handler(None, "ApiFunction")
+    answer = api(build_proxy_event("GET", "/openapi.json", {}, b"", "127.0.0.1"), local_context("ApiFunction"))
+    print(json.dumps(json.loads(answer["body"]), indent=2, sort_keys=True))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="couponmint", description=__doc__)
     parser.add_argument("--table", help="DynamoDB table name (default: COUPONMINT_TABLE_NAME)")
@@ -87,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     promo.add_argument("--coupon-type", choices=[t.value for t in CouponType], default="BULK")
     promo.add_argument("--id", type=int, help="the promotion id (default: the store's next id)")
     promo.set_defaults(handler=promotions_create)
+
+    openapi = groups.add_parser("openapi", help="print the API's OpenAPI document (as GET /openapi.json serves it)")
+    openapi.set_defaults(handler=print_openapi)
 
     groups.add_parser("local", help="the local stack: `couponmint local run`", add_help=False)
     return parser

@@ -146,6 +146,12 @@ class _ProxyRequestHandler(BaseHTTPRequestHandler):
     def do_OPTIONS(self) -> None:
         self._invoke()
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) goes to the function too, as API Gateway's ANY route would.
+        if name.startswith("do_"):
+            return self._invoke
+        raise AttributeError(name)
+
     def _health(self) -> None:
         ready = self.server.ready()
         body = {"status": "ok"} if ready else {"status": "starting"}
@@ -211,7 +217,7 @@ class _ProxyRequestHandler(BaseHTTPRequestHandler):
         for name, value in headers:
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
-        if not any(name.lower() == "content-type" for name, _ in headers):
+        if body and not any(name.lower() == "content-type" for name, _ in headers):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

@@ -8,6 +8,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,12 +118,20 @@ def collection_meta(request: PageRequest, page: Page, total: int) -> dict[str, A
     return meta
 
 
+_DECIMAL = re.compile(r"[0-9]{1,18}")
+
+
+def integer_id(raw: str) -> int | None:
+    """`raw` as an id when it is plain ASCII digits (not "¹", "٣" or "1e3", which str.isdigit admits)."""
+    return int(raw) if _DECIMAL.fullmatch(raw) else None
+
+
 def parse_id_list(raw: str | None, parameter: str = "id:in", maximum: int = MAX_LIMIT) -> list[int]:
     """`1,2,3` as integers; anything else is a 422 naming the parameter."""
     if raw is None or not raw.strip():
         raise InvalidRequest(f"Parameter {parameter} is required")
     parts = [part.strip() for part in raw.split(",")]
-    if not all(part.isdigit() for part in parts):
+    if not all(integer_id(part) is not None for part in parts):
         raise InvalidRequest(f"Parameter {parameter} must be a comma-separated list of integers")
     ids = list(dict.fromkeys(int(part) for part in parts))
     if len(ids) > maximum:

@@ -92,3 +92,59 @@ def bulk_problem(problems: list[str], *, total: int = 0, failed: int = 0) -> Pro
             "meta": {"total": total, "success": total - failed, "failed": failed},
         },
     )
+
+
+# ---------------------------------------------------------------- the error bodies, as models for the OpenAPI document
+class DetailError(BaseModel):
+    """400, 401, 404, 409, 413 and 500 answers."""
+
+    status: int
+    title: str
+    type: str
+    detail: str
+
+
+class ScopeError(BaseModel):
+    """403 and 405 answers."""
+
+    status: int
+    title: str
+    error: str
+
+
+class ErrorEntry(BaseModel):
+    status: int
+    title: str
+    type: str | None = None
+
+
+class ErrorList(BaseModel):
+    """422 answers: one entry per problem."""
+
+    errors: list[ErrorEntry]
+
+
+class BulkMeta(BaseModel):
+    total: int
+    success: int
+    failed: int
+
+
+class BulkErrorList(BaseModel):
+    """422 answers of bulk deletes."""
+
+    errors: list[ErrorEntry]
+    meta: BulkMeta
+
+
+ERROR_MODELS: dict[int, tuple[str, type[BaseModel]]] = {
+    400: ("The body is not a JSON object", DetailError),
+    401: ("Missing or unknown X-Auth-Token", DetailError),
+    403: ("The token lacks the scope or the store", ScopeError),
+    404: ("No such resource in this store", DetailError),
+    405: ("Not allowed for this resource", ScopeError),
+    409: ("Conflicts with existing data", DetailError),
+    413: ("The body is larger than 1 MiB", DetailError),
+    422: ("A field or parameter is invalid", ErrorList),
+    500: ("The batch failed", DetailError),
+}

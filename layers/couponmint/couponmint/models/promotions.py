@@ -62,8 +62,7 @@ SAVED_DEFAULTS: dict[str, Any] = {
     "stop": False,
     "currency_code": "*",
     "can_be_used_with_other_promotions": True,
-    "max_uses": None,
-    "end_date": None,
+    "rules": [],
 }
 
 
@@ -80,6 +79,8 @@ def saved_promotion(record: PromotionRecord) -> dict[str, Any]:
         "created_from": "api",
         "start_date": record.attributes.get("start_date") or _iso(record.created),
     }
+    # The spec types max_uses and end_date without `nullable`: an unset value is left out, not null.
+    saved = {k: v for k, v in saved.items() if v is not None}
     if record.redemption_type is RedemptionType.COUPON:
         saved["coupon_type"] = (record.coupon_type or CouponType.SINGLE).value
         saved.setdefault("coupon_overrides_other_promotions", False)
