@@ -3,6 +3,8 @@
 import base64
 import json
 import re
+import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -11,12 +13,18 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from couponmint.adapters import idempotency
 from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
-from couponmint.errors import CouponmintError, InvalidRequest, NotFound, PayloadTooLarge
+from couponmint.errors import Conflict, CouponmintError, InvalidRequest, NotFound, PayloadTooLarge, TooManyRequests
+from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, RateState
 from couponmint.logic.pagination import MAX_LIMIT, PageRequest, integer_id, parse_id_list
 from couponmint.models.codegen import (
     BatchResponse,
@@ -33,6 +41,7 @@ from couponmint.models.errors import (
     bulk_problem,
     method_not_allowed,
     problem_for,
+    unprocessable,
     validation_problem,
 )
 from couponmint.models.promotions import (
@@ -44,7 +53,7 @@ from couponmint.models.promotions import (
 )
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger, metrics, tracer
-from couponmint.service import accounts, codegen, codes, promotions
+from couponmint.service import accounts, codegen, codes, limits, promotions
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -61,8 +70,8 @@ STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
 
 
 # ---------------------------------------------------------------- the OpenAPI document's answers
-READ_ERRORS = (401, 403, 404, 405, 422)
-WRITE_ERRORS = (400, 401, 403, 404, 405, 413, 422)
+READ_ERRORS = (401, 403, 404, 405, 429, 422)
+WRITE_ERRORS = (400, 401, 403, 404, 405, 413, 429, 422)
 
 
 def answers(status: int, model: type[BaseModel] | None, *errors: int, **more: Any) -> dict[int, Any]:
@@ -94,17 +103,35 @@ def admit_request() -> None:
     match = STORE_IN_PATH.match(event.path)
     if match is None:
         raise NotFound(f"no route for {event.path}")
+    table = coupon_table()
+    store_hash = match.group(1)
     accounts.authorize(
-        coupon_table(),
-        event.headers.get("X-Auth-Token"),
-        match.group(1),
-        modifies=event.http_method.upper() not in READ_METHODS,
+        table, event.headers.get("X-Auth-Token"), store_hash, modifies=event.http_method.upper() not in READ_METHODS
     )
+    state = limits.count_request(table, store_hash)
+    app.append_context(rate=state)
+    limits.refuse_if_exceeded(state)
 
 
 def admission(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    app.append_context(rate=None)
     admit_request()
-    return next_middleware(app)
+    response = next_middleware(app)
+    response.headers.update(rate_headers())
+    return response
+
+
+def rate_headers() -> dict[str, str]:
+    """The four X-Rate-Limit headers every answer carries (counted by admission, else only read)."""
+    state: RateState | None = app.context.get("rate")
+    if state is None:
+        match = STORE_IN_PATH.match(app.current_event.path)
+        state = (
+            limits.peek(coupon_table(), match.group(1))
+            if match
+            else RateState.at(0, DEFAULT_QUOTA, DEFAULT_WINDOW_MS, 0)
+        )
+    return state.headers()
 
 
 app.use(middlewares=[admission])
@@ -112,12 +139,24 @@ app.use(middlewares=[admission])
 
 # ---------------------------------------------------------------- errors, mapped in one place
 def answer(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(problem.status, content_types.APPLICATION_JSON, json.dumps(problem.body), headers)
+    every = {**rate_headers(), **(headers or {})}
+    return Response(problem.status, content_types.APPLICATION_JSON, json.dumps(problem.body), every)
 
 
 @app.exception_handler(CouponmintError)
 def on_domain_error(error: CouponmintError) -> Response[Any]:
-    return answer(problem_for(error))
+    retry = {"X-Retry-After": str(error.retry_after)} if isinstance(error, TooManyRequests) else {}
+    return answer(problem_for(error), retry)
+
+
+@app.exception_handler(IdempotencyValidationError)
+def on_reused_key(_: IdempotencyValidationError) -> Response[Any]:
+    return answer(unprocessable(["Idempotency-Key: already used with a different request body"]))
+
+
+@app.exception_handler(IdempotencyAlreadyInProgressError)
+def on_key_in_progress(_: IdempotencyAlreadyInProgressError) -> Response[Any]:
+    return answer(problem_for(Conflict("a request with this Idempotency-Key is still in progress; retry later")))
 
 
 @app.exception_handler(RequestValidationError)
@@ -132,6 +171,25 @@ def on_invalid_request(error: RequestValidationError) -> Response[Any]:
         # Every DELETE here is a bulk action in BigCommerce's spec, whose 422 carries the bulk meta.
         return answer(bulk_problem([entry["title"] for entry in problem.body["errors"]]))
     return answer(problem)
+
+
+def once(produce: Callable[[], Response[Any]]) -> Response[Any]:
+    """Run a POST's work once per Idempotency-Key: a retry gets the first answer back (and creates nothing)."""
+    event = app.current_event
+    key = event.headers.get("Idempotency-Key")
+    if not key:
+        return produce()
+
+    def answer_of_produce() -> dict[str, Any]:
+        response = produce()
+        return {"status": response.status_code, "body": response.body, "headers": dict(response.headers)}
+
+    request = {"path": event.path, "key": key, "body": event.json_body}
+    try:
+        answered = idempotency.remembering()(request=request, produce=answer_of_produce)
+    except idempotency.NotRemembered as passing:
+        answered = passing.answer
+    return Response(answered["status"], None, answered["body"], answered["headers"])
 
 
 def promotion_id_of(raw: str) -> int:
@@ -178,10 +236,15 @@ def openapi_json() -> str:
 )
 @tracer.capture_method
 def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRequest, Body()]) -> Response[Any]:
+    return once(lambda: generate(store_hash, promotion_id_of(promotion_id), body))
+
+
+def generate(store_hash: str, promotion_id: int, body: CodegenRequest) -> Response[Any]:
     table = coupon_table()
-    batch = codegen.start_batch(table, batch_queue(), store_hash, promotion_id_of(promotion_id), body)
-    metrics.add_metric(name="BatchesRequested", unit=MetricUnit.Count, value=1)
-    finished = codegen.wait_for_batch(table, batch, get_settings().api_wait_seconds)
+    with limits.concurrency_slot(table, store_hash, "codegen", uuid.uuid4().hex):
+        batch = codegen.start_batch(table, batch_queue(), store_hash, promotion_id, body)
+        metrics.add_metric(name="BatchesRequested", unit=MetricUnit.Count, value=1)
+        finished = codegen.wait_for_batch(table, batch, get_settings().api_wait_seconds)
     if finished.status not in codegen.FINISHED:
         location = f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/batches/{batch.batch_id}"
         logger.info("batch still running, answering 202", batch_id=batch.batch_id)
@@ -246,14 +309,19 @@ def list_codes(
     code: Annotated[str | None, Query()] = None,
 ) -> Response[Any]:
     request = PageRequest.parse(limit, before, after, page)
-    listing = codes.list_codes(coupon_table(), store_hash, promotion_id_of(promotion_id), request, code)
+    table = coupon_table()
+    with limits.concurrency_slot(table, store_hash, "list", uuid.uuid4().hex):
+        listing = codes.list_codes(table, store_hash, promotion_id_of(promotion_id), request, code)
     return json_response(200, listing)
 
 
 @app.post(CODES, summary="Create A Coupon Code", responses=answers(201, CouponCodeResponse, *WRITE_ERRORS, 409))
 def create_code(store_hash: str, promotion_id: str, body: Annotated[CreateCodeRequest, Body()]) -> Response[Any]:
-    record = codes.add_code(coupon_table(), store_hash, promotion_id_of(promotion_id), body)
-    return json_response(201, CouponCodeResponse(data=CouponCode.of(record)))
+    def add() -> Response[Any]:
+        record = codes.add_code(coupon_table(), store_hash, promotion_id_of(promotion_id), body)
+        return json_response(201, CouponCodeResponse(data=CouponCode.of(record)))
+
+    return once(add)
 
 
 @app.delete(
@@ -306,8 +374,11 @@ def list_promotions(
 
 @app.post(PROMOTIONS, summary="Create Promotion", responses=answers(201, PromotionResponse, *WRITE_ERRORS))
 def create_promotion(store_hash: str, body: Annotated[PromotionDraft, Body()]) -> Response[Any]:
-    record = promotions.create_promotion(coupon_table(), store_hash, body)
-    return json_response(201, PromotionResponse(data=saved_promotion(record)))
+    def create() -> Response[Any]:
+        record = promotions.create_promotion(coupon_table(), store_hash, body)
+        return json_response(201, PromotionResponse(data=saved_promotion(record)))
+
+    return once(create)
 
 
 @app.delete(
@@ -409,4 +480,5 @@ def as_json_request(event: dict[str, Any]) -> dict[str, Any]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    idempotency.CONFIG.register_lambda_context(context)
     return app.resolve(as_json_request(event), context)

@@ -40,13 +40,21 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
     """Invoke ApiFunction with the recorded API Gateway event, changed to this request."""
     template = json.loads((EVENTS / "api_codegen_post.json").read_text())
 
-    def call(method: str, path: str, body: str | None = None, token: str | None = None) -> HttpAnswer:
+    def call(
+        method: str,
+        path: str,
+        body: str | None = None,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        handler: Callable[..., dict[str, Any]] | None = None,
+    ) -> HttpAnswer:
+        extra = headers or {}
         path, _, query = path.partition("?")
         pairs = urllib.parse.parse_qsl(query, keep_blank_values=True)
         multi: dict[str, list[str]] = {}
         for name, value in pairs:
             multi.setdefault(name, []).append(value)
-        headers = {k: v for k, v in template["headers"].items() if k != "X-Auth-Token"}
+        headers = {k: v for k, v in template["headers"].items() if k != "X-Auth-Token"} | extra
         if token is not None:
             headers["X-Auth-Token"] = token
         event = {
@@ -62,7 +70,7 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
             "queryStringParameters": {k: v[-1] for k, v in multi.items()} or None,
             "multiValueQueryStringParameters": multi or None,
         }
-        raw = api_handler(event, local_context("ApiFunction"))
+        raw = (handler or api_handler)(event, local_context("ApiFunction"))
         merged = {k: v[-1] for k, v in (raw.get("multiValueHeaders") or {}).items()}
         merged.update(raw.get("headers") or {})
         text = raw.get("body") or ""

@@ -21,6 +21,8 @@ class Settings(BaseSettings):
     table_name: str = Field(min_length=3)
     queue_url: str = Field(min_length=1)
     export_bucket: str = Field(min_length=3)
+    # Powertools idempotency records of POST requests that carry an Idempotency-Key.
+    idempotency_table: str = Field(min_length=3)
     # How long a codegen request waits for its batch before answering 202 (EXT "slow batches").
     api_wait_seconds: float = Field(default=10.0, gt=0, le=28)
     # Largest request body accepted, in bytes.

@@ -39,3 +39,11 @@ class BatchFailed(CouponmintError):
 
 class PayloadTooLarge(CouponmintError):
     """The request body is larger than the API accepts."""
+
+
+class TooManyRequests(CouponmintError):
+    """The store is over its request quota or its concurrent requests; try again after `retry_after` s."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

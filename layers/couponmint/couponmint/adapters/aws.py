@@ -16,6 +16,11 @@ def dynamodb_resource() -> Any:
 
 
 @cache
+def dynamodb_client() -> Any:
+    return boto3.client("dynamodb", config=_CONFIG)
+
+
+@cache
 def sqs_client() -> Any:
     return boto3.client("sqs", config=_CONFIG)
 
@@ -27,5 +32,5 @@ def s3_client() -> Any:
 
 def reset_clients() -> None:
     """Forget cached clients (after the endpoint environment changes, e.g. in tests)."""
-    for factory in (dynamodb_resource, sqs_client, s3_client):
+    for factory in (dynamodb_resource, dynamodb_client, sqs_client, s3_client):
         factory.cache_clear()

@@ -26,6 +26,8 @@ from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord, Prom
 # DynamoDB transactions hold at most 100 items.
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 8
+# How long a concurrency lease lives: past the API's 29 s limit, so only a dead holder's lease expires.
+LEASE_SECONDS = 35
 
 
 def store_key(store_hash: str) -> str:
@@ -229,6 +231,101 @@ class CouponTable:
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
+
+    # ------------------------------------------------------------------ limits
+    def count_request(self, store_hash: str, window_start_ms: int, expires_at: int) -> int:
+        """Count one request in the store's window; returns the window's count so far."""
+        result = self._table.update_item(
+            Key={"pk": store_key(store_hash), "sk": f"WINDOW#{window_start_ms}"},
+            UpdateExpression="ADD requests :one SET expires_at = :expires",
+            ExpressionAttributeValues={":one": 1, ":expires": expires_at},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["requests"])
+
+    def requests_in_window(self, store_hash: str, window_start_ms: int) -> int:
+        item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": f"WINDOW#{window_start_ms}"}).get("Item")
+        return int(item["requests"]) if item else 0
+
+    def store_limits(self, store_hash: str) -> dict[str, int]:
+        """The store's own quota settings, if an operator set any (`couponmint stores limits`)."""
+        item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": "LIMITS"}).get("Item") or {}
+        return {k: int(v) for k, v in item.items() if k in ("request_quota", "window_ms")}
+
+    def set_store_limits(self, store_hash: str, request_quota: int, window_ms: int) -> None:
+        self._table.put_item(
+            Item={"pk": store_key(store_hash), "sk": "LIMITS", "request_quota": request_quota, "window_ms": window_ms}
+        )
+
+    def take_lease(self, store_hash: str, kind: str, holder: str, now_ms: int, slots: int) -> bool:
+        """Take one of `slots` concurrency leases of the store for LEASE_SECONDS; False when all are held.
+
+        The leases are one map per store and kind, so taking and giving back are one write each; a lease
+        whose holder died without giving it back is dropped once it has expired.
+        """
+        key = {"pk": store_key(store_hash), "sk": f"LEASES#{kind}"}
+        expires_ms = now_ms + LEASE_SECONDS * 1000
+        for _ in range(2):
+            try:
+                self._table.update_item(
+                    Key=key,
+                    UpdateExpression="SET leases.#holder = :expires",
+                    ConditionExpression="size(leases) < :slots",
+                    ExpressionAttributeNames={"#holder": holder},
+                    ExpressionAttributeValues={":expires": expires_ms, ":slots": slots},
+                )
+                return True
+            except ClientError as error:
+                code = error.response["Error"]["Code"]
+                refused = code == "ConditionalCheckFailedException"
+                if code == "ValidationException" or (refused and not self._exists(key)):
+                    # The lease map does not exist yet: create it (once, whoever wins) and try again.
+                    self._create_lease_map(key)
+                    continue
+                if not refused:
+                    raise
+                if not self._drop_expired_leases(key, now_ms):
+                    return False
+        return False
+
+    def give_back_lease(self, store_hash: str, kind: str, holder: str) -> None:
+        self._table.update_item(
+            Key={"pk": store_key(store_hash), "sk": f"LEASES#{kind}"},
+            UpdateExpression="REMOVE leases.#holder",
+            ExpressionAttributeNames={"#holder": holder},
+        )
+
+    def _exists(self, key: dict[str, str]) -> bool:
+        return "Item" in self._table.get_item(Key=key, ConsistentRead=True)
+
+    def _create_lease_map(self, key: dict[str, str]) -> None:
+        try:
+            self._table.put_item(Item={**key, "leases": {}}, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if not _is_condition_failure(error):
+                raise
+
+    def _drop_expired_leases(self, key: dict[str, str], now_ms: int) -> bool:
+        """Remove leases whose holder died (expired); True when any was removed."""
+        leases = self._table.get_item(Key=key, ConsistentRead=True).get("Item", {}).get("leases", {})
+        dropped = False
+        for holder, expires in leases.items():
+            if int(expires) >= now_ms:
+                continue
+            try:
+                self._table.update_item(
+                    Key=key,
+                    UpdateExpression="REMOVE leases.#holder",
+                    ConditionExpression="leases.#holder = :expires",
+                    ExpressionAttributeNames={"#holder": holder},
+                    ExpressionAttributeValues={":expires": expires},
+                )
+                dropped = True
+            except ClientError as error:
+                if not _is_condition_failure(error):
+                    raise
+                dropped = True  # someone else removed or renewed it: worth another try
+        return dropped
 
     def store_code_count(self, store_hash: str) -> int:
         item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": "STATS"}).get("Item")

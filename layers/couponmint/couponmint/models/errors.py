@@ -13,6 +13,7 @@ from couponmint.errors import (
     NotAllowed,
     NotFound,
     PayloadTooLarge,
+    TooManyRequests,
     Unauthenticated,
 )
 
@@ -58,6 +59,8 @@ def problem_for(error: CouponmintError) -> Problem:
             return detail_problem(413, "Payload Too Large", str(error))
         case InvalidRequest():
             return unprocessable(error.problems)
+        case TooManyRequests():
+            return detail_problem(429, "Too Many Requests", str(error))
         case BatchFailed():
             return detail_problem(500, "Code generation failed", str(error))
     return detail_problem(400, "Bad Request", str(error))
@@ -146,5 +149,6 @@ ERROR_MODELS: dict[int, tuple[str, type[BaseModel]]] = {
     409: ("Conflicts with existing data", DetailError),
     413: ("The body is larger than 1 MiB", DetailError),
     422: ("A field or parameter is invalid", ErrorList),
+    429: ("Over the store's request quota or concurrent requests; see X-Retry-After", DetailError),
     500: ("The batch failed", DetailError),
 }

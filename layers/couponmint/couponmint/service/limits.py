@@ -1,0 +1,54 @@
+"""Per-store limits: a request quota per time window, and at most 10 concurrent codegen or list requests."""
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from couponmint.adapters.table import CouponTable
+from couponmint.errors import TooManyRequests
+from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, MAX_CONCURRENT, RateState, window_start
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _limits(table: CouponTable, store_hash: str) -> tuple[int, int]:
+    own = table.store_limits(store_hash)
+    return own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
+
+
+def count_request(table: CouponTable, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
+    """Count this request in the store's window; the state says whether the quota is exceeded."""
+    quota, window_ms = _limits(table, store_hash)
+    now = now_ms()
+    start = window_start(now, window_ms)
+    used = table.count_request(store_hash, start, expires_at=(start + 2 * window_ms) // 1000)
+    return RateState.at(now, quota, window_ms, used)
+
+
+def peek(table: CouponTable, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
+    """The store's window without counting (for answers to requests that were not admitted)."""
+    quota, window_ms = _limits(table, store_hash)
+    now = now_ms()
+    return RateState.at(now, quota, window_ms, table.requests_in_window(store_hash, window_start(now, window_ms)))
+
+
+def refuse_if_exceeded(state: RateState) -> None:
+    if state.exceeded:
+        raise TooManyRequests(
+            f"the store made more than {state.quota} requests in {state.window_ms} ms", state.retry_after_seconds
+        )
+
+
+@contextmanager
+def concurrency_slot(
+    table: CouponTable, store_hash: str, kind: str, holder: str, now_ms: Callable[[], int] = _now_ms
+) -> Iterator[None]:
+    """Hold one of the store's MAX_CONCURRENT slots of `kind` while the block runs; 429 when none is free."""
+    if not table.take_lease(store_hash, kind, holder, now_ms(), MAX_CONCURRENT):
+        raise TooManyRequests(f"the store already has {MAX_CONCURRENT} {kind} requests in flight", 1)
+    try:
+        yield
+    finally:
+        table.give_back_lease(store_hash, kind, holder)
