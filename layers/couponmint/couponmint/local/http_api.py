@@ -232,6 +232,8 @@ class LocalApiServer(ThreadingHTTPServer):
     """The local API on 127.0.0.1; `start()` serves in a background thread, `stop()` ends it."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5; bursts of clients (a load test, a retry storm) need more.
+    request_queue_size = 128
 
     def __init__(
         self,

@@ -95,12 +95,16 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
 def _print_welcome(stack: RunningStack) -> None:
     seed = stack.seed
     codegen = f"{stack.url}/stores/{seed.store_hash}/v3/promotions/{seed.bulk_promotion_id}/codegen"
+    # Tokens the user chose (environment) are not echoed: they are theirs already and stay out of any log.
+    settings = get_local_settings()
+    token = "$COUPONMINT_DEMO_TOKEN" if settings.demo_token else seed.token
+    readonly = "$COUPONMINT_DEMO_READONLY_TOKEN" if settings.demo_readonly_token else seed.readonly_token
     lines = [
         f"demo store:           {seed.store_hash}",
-        f"token (modify):       {seed.token}",
-        f"token (read-only):    {seed.readonly_token}",
+        f"token (modify):       {token}",
+        f"token (read-only):    {readonly}",
         "try:",
-        f"  T={seed.token}",
+        f"  T={token}",
         f'  curl -X POST -H "X-Auth-Token: $T" -H "Content-Type: application/json" -d \'{{"batch_size":5}}\' {codegen}',
         f"couponmint local stack ready on {stack.url}",
     ]

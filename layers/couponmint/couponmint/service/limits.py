@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from couponmint.adapters.table import CouponTable
 from couponmint.errors import TooManyRequests
 from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, MAX_CONCURRENT, RateState, window_start
+from couponmint.observability import logger
 
 
 def _now_ms() -> int:
@@ -48,7 +49,10 @@ def concurrency_slot(
     """Hold one of the store's MAX_CONCURRENT slots of `kind` while the block runs; 429 when none is free."""
     if not table.take_lease(store_hash, kind, holder, now_ms(), MAX_CONCURRENT):
         raise TooManyRequests(f"the store already has {MAX_CONCURRENT} {kind} requests in flight", 1)
+    logger.info("concurrency slot taken", store_hash=store_hash, kind=kind, holder=holder)
     try:
         yield
     finally:
+        # Logged while the slot is still held, so the log's intervals lie inside the real ones.
+        logger.info("concurrency slot given back", store_hash=store_hash, kind=kind, holder=holder)
         table.give_back_lease(store_hash, kind, holder)
