@@ -41,6 +41,8 @@ def tokens_list(args: argparse.Namespace) -> None:
 
 
 def tokens_revoke(args: argparse.Namespace) -> None:
+    if len(args.hash_prefix) < 8:
+        raise SystemExit("couponmint: give at least 8 characters of the token's hash; give a longer prefix")
     table = _table(args)
     matches = [t for t in table.list_tokens() if t.token_hash.startswith(args.hash_prefix)]
     if len(matches) != 1:

@@ -1,0 +1,58 @@
+"""The `couponmint` command: tokens (create, list, revoke) and promotions, against the template's table."""
+
+from typing import Any
+
+import pytest
+
+from couponmint.adapters.factory import coupon_table
+from couponmint.cli import main
+from couponmint.config import get_settings
+from couponmint.models.records import Scope
+from couponmint.service import accounts
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    main(["--table", get_settings().table_name, *argv])
+    return capsys.readouterr().out
+
+
+def test_cli_tokens_create_list_and_revoke(
+    resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When a read-only token is created
+    token = run(
+        capsys, "tokens", "create", "--store", fresh_store, "--scope", "read-only", "--label", "reports"
+    ).strip()
+    # Then it is printed once, stored by hash only, and works for reading this store only
+    table = coupon_table()
+    record = accounts.authorize(table, token, fresh_store, modifies=False)
+    assert record.scopes == {Scope.READ_ONLY} and record.label == "reports"
+    # And the listing shows its hash prefix, never the token
+    listing = run(capsys, "tokens", "list", "--store", fresh_store)
+    assert token not in listing
+    assert record.token_hash[:12] in listing and "store_v2_marketing_read_only" in listing
+    # When it is revoked by its hash prefix
+    assert "revoked" in run(capsys, "tokens", "revoke", record.token_hash[:16])
+    # Then it no longer authenticates
+    assert table.get_token(record.token_hash) is None
+
+
+def test_cli_tokens_create_defaults_to_the_modify_scope(
+    resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = run(capsys, "tokens", "create", "--store", fresh_store).strip()
+    assert accounts.authorize(coupon_table(), token, fresh_store, modifies=True).scopes == {Scope.MODIFY}
+
+
+def test_cli_promotions_create_gives_the_next_id(
+    resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = run(capsys, "promotions", "create", "--store", fresh_store, "--name", "A")
+    second = run(capsys, "promotions", "create", "--store", fresh_store, "--name", "B", "--coupon-type", "SINGLE")
+    assert '"id": 1' in first and '"coupon_type": "BULK"' in first
+    assert '"id": 2' in second and '"coupon_type": "SINGLE"' in second
+
+
+def test_cli_refuses_to_revoke_an_ambiguous_prefix(resources: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit, match="give a longer prefix"):
+        run(capsys, "tokens", "revoke", "")
