@@ -59,7 +59,7 @@ def test_generator_redelivery_finishes_with_the_same_codes_and_no_orphans(store:
     assert coupon_table().store_code_count(store.store_hash) == 250
 
 
-@pytest.mark.parametrize("crash_after", ["record_batch_codes", "claim_codes", "put_csv"])
+@pytest.mark.parametrize("crash_after", ["record_batch_codes", "_transact", "claim_codes", "put_csv", "complete_batch"])
 def test_generator_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
     store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch, crash_after: str
 ) -> None:
@@ -72,6 +72,7 @@ def test_generator_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
     real = getattr(owner, crash_after)
 
     def crash(self: Any, *args: Any, **kwargs: Any) -> Any:
+        # `_transact` is each transaction: crashing after the first one stops between two claim chunks.
         real(self, *args, **kwargs)
         raise RuntimeError(f"crash after {crash_after}")
 
