@@ -25,7 +25,7 @@ from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
 from couponmint.errors import Conflict, CouponmintError, InvalidRequest, NotFound, PayloadTooLarge, TooManyRequests
 from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, RateState
-from couponmint.logic.pagination import MAX_LIMIT, PageRequest, integer_id, parse_id_list
+from couponmint.logic.pagination import MAX_LIMIT, PageRequest, integer_id, offset_meta, parse_id_list
 from couponmint.models.codegen import (
     BatchResponse,
     BatchView,
@@ -44,6 +44,7 @@ from couponmint.models.errors import (
     unprocessable,
     validation_problem,
 )
+from couponmint.models.jobs import JobCollection, JobRecord, JobRequest, JobResponse, JobStatus, JobView
 from couponmint.models.promotions import (
     PromotionCollection,
     PromotionDraft,
@@ -53,7 +54,7 @@ from couponmint.models.promotions import (
 )
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger, metrics, tracer
-from couponmint.service import accounts, codegen, codes, limits, promotions
+from couponmint.service import accounts, codegen, codes, jobs, limits, promotions
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -64,6 +65,8 @@ CODES = f"{PROMOTION}/codes"
 CODE = f"{CODES}/<code_id>"
 CODEGEN = f"{PROMOTION}/codegen"
 BATCH = f"{CODEGEN}/batches/<batch_id>"
+JOBS = f"{CODEGEN}/jobs"
+JOB = f"{JOBS}/<job_id>"
 ALL_METHODS = ["GET", "HEAD", "OPTIONS", "TRACE", "POST", "PUT", "PATCH", "DELETE"]
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
@@ -281,6 +284,67 @@ def batch_response(batch: BatchRecord) -> BatchResponse:
     return BatchResponse(data=view)
 
 
+# ---------------------------------------------------------------- bulk jobs (couponmint extension)
+@app.post(
+    JOBS,
+    summary="Start a bulk job of up to 1,000,000 codes (couponmint extension)",
+    responses=answers(202, JobResponse, *WRITE_ERRORS),
+)
+def start_job(store_hash: str, promotion_id: str, body: Annotated[JobRequest, Body()]) -> Response[Any]:
+    def start() -> Response[Any]:
+        job, _ = jobs.start_job(coupon_table(), batch_queue(), store_hash, promotion_id_of(promotion_id), body)
+        location = f"/stores/{store_hash}/v3/promotions/{job.promotion_id}/codegen/jobs/{job.job_id}"
+        return json_response(202, JobResponse(data=job_view(job)), {"Location": location})
+
+    return once(start)
+
+
+@app.get(
+    JOBS,
+    summary="List a promotion's bulk jobs (couponmint extension)",
+    responses=answers(200, JobCollection, *READ_ERRORS),
+)
+def list_jobs(
+    store_hash: str,
+    promotion_id: str,
+    page: Annotated[int, Query(ge=1)] = 1,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
+) -> Response[Any]:
+    found = coupon_table().jobs_of_promotion(store_hash, promotion_id_of(promotion_id))
+    shown = found[(page - 1) * limit : page * limit]
+    meta = {"pagination": offset_meta(len(found), len(shown), limit, page)}
+    return json_response(200, JobCollection(data=[job_view(job) for job in shown], meta=meta))
+
+
+@app.get(JOB, summary="Get a bulk job (couponmint extension)", responses=answers(200, JobResponse, *READ_ERRORS))
+def get_job(store_hash: str, promotion_id: str, job_id: str) -> Response[Any]:
+    job = jobs.find_job(coupon_table(), store_hash, promotion_id_of(promotion_id), job_id)
+    return json_response(200, JobResponse(data=job_view(job)))
+
+
+@app.delete(JOB, summary="Cancel a bulk job (couponmint extension)", responses=answers(200, JobResponse, *READ_ERRORS))
+def cancel_job(store_hash: str, promotion_id: str, job_id: str) -> Response[Any]:
+    job = jobs.cancel_job(coupon_table(), store_hash, promotion_id_of(promotion_id), job_id)
+    return json_response(200, JobResponse(data=job_view(job)))
+
+
+def job_view(job: JobRecord) -> JobView:
+    done = job.status is JobStatus.COMPLETED and job.export_key
+    return JobView(
+        id=job.job_id,
+        status=job.status.value,
+        quantity=job.quantity,
+        generated=job.generated,
+        failed=job.failed,
+        created=iso_timestamp(job.created),
+        completed=iso_timestamp(job.completed) if job.completed else None,
+        max_uses=job.max_uses,
+        max_uses_per_customer=job.max_uses_per_customer,
+        download_url=export_store().download_url(job.export_key, get_settings().presign_seconds) if done else None,
+        error=job.error,
+    )
+
+
 # ---------------------------------------------------------------- coupon codes
 # Registered before PROMOTION: `/promotions/codes` must not be read as a promotion id.
 @app.get(CODES_BY_TEXT, summary="Get A Coupon Code", responses=answers(200, CouponCodeCollection, *READ_ERRORS))
@@ -441,6 +505,8 @@ for route_path, route_methods in [
     (CODE, ["DELETE"]),
     (CODEGEN, ["POST"]),
     (BATCH, ["GET"]),
+    (JOBS, ["GET", "POST"]),
+    (JOB, ["GET", "DELETE"]),
     (PROMOTIONS, ["GET", "POST", "DELETE"]),
     (PROMOTION, ["GET", "PUT", "DELETE"]),
 ]:

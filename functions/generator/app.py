@@ -6,10 +6,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.adapters.factory import coupon_table, export_store
+from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
-from couponmint.models.messages import GenerateBatchRecord
+from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, GenerateBatchRecord, PlanJobMessage
 from couponmint.observability import logger, metrics, tracer
+from couponmint.service import jobs
 from couponmint.service.generation import complete_batch
 
 # Report every failed record, even when all of them failed, rather than raising: Lambda then retries
@@ -20,16 +21,34 @@ processor = BatchProcessor(event_type=EventType.SQS, model=GenerateBatchRecord, 
 @tracer.capture_method
 def record_handler(record: GenerateBatchRecord) -> None:
     message = record.body
+    match message:
+        case GenerateBatchMessage():
+            generate_batch(message, last_delivery=int(record.attributes.ApproximateReceiveCount) >= max_receives())
+        case PlanJobMessage():
+            jobs.plan_job(coupon_table(), batch_queue(), message)
+        case AssembleJobMessage():
+            jobs.assemble_job(coupon_table(), export_store(), message)
+
+
+def generate_batch(message: GenerateBatchMessage, *, last_delivery: bool) -> None:
     table = coupon_table()
     try:
         batch = complete_batch(table, export_store(), message)
     except Exception as error:
         # The queue redrives the message to the DLQ after this receive: record why on the batch first.
-        if int(record.attributes.ApproximateReceiveCount) >= get_settings().max_receive_count:
+        if last_delivery:
             logger.exception("batch failed for good", batch_id=message.batch_id)
             table.fail_batch(message.store_hash, message.batch_id, f"{type(error).__name__}: {error}")
+            failed = table.get_batch(message.store_hash, message.batch_id)
+            if failed is not None:
+                jobs.after_batch(table, batch_queue(), failed)
         raise
     metrics.add_metric(name="CodesGenerated", unit=MetricUnit.Count, value=len(batch.codes))
+    jobs.after_batch(table, batch_queue(), batch)
+
+
+def max_receives() -> int:
+    return get_settings().max_receive_count
 
 
 @logger.inject_lambda_context

@@ -10,6 +10,14 @@ from couponmint.models.records import CodeRecord
 CSV_HEADER = ("code", "max_uses", "max_uses_per_customer", "created")
 
 
+# S3 multipart parts must be at least 5 MiB (but the last): parts of 8 MiB keep memory flat and calls few.
+PART_BYTES = 8 * 1024 * 1024
+
+
+def job_export_key(store_hash: str, promotion_id: int, job_id: str) -> str:
+    return f"exports/{store_hash}/{promotion_id}/jobs/{job_id}.csv"
+
+
 def batch_export_key(store_hash: str, promotion_id: int, batch_id: str) -> str:
     return f"exports/{store_hash}/{promotion_id}/batches/{batch_id}.csv"
 
@@ -35,6 +43,37 @@ class ExportStore:
 
     def read(self, key: str) -> bytes:
         return bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
+
+    def assemble_csv(self, key: str, part_keys: Iterable[str]) -> None:
+        """One CSV from many, streamed into a multipart upload: one header, then every part's rows in order.
+
+        Memory holds one 8 MiB part at most, whatever the number of codes.
+        """
+        upload = self._s3.create_multipart_upload(Bucket=self._bucket, Key=key, ContentType="text/csv")
+        parts: list[dict[str, object]] = []
+        buffer = bytearray(",".join(CSV_HEADER).encode() + b"\n")
+
+        def flush() -> None:
+            number = len(parts) + 1
+            answer = self._s3.upload_part(
+                Bucket=self._bucket, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=bytes(buffer)
+            )
+            parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+            buffer.clear()
+
+        try:
+            for part_key in part_keys:
+                rows = self.read(part_key)
+                buffer += rows[rows.index(b"\n") + 1 :]
+                if len(buffer) >= PART_BYTES:
+                    flush()
+            flush()
+            self._s3.complete_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+            )
+        except Exception:
+            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload["UploadId"])
+            raise
 
     def download_url(self, key: str, expires_seconds: int) -> str:
         return str(

@@ -2,7 +2,10 @@
 
 from typing import Any
 
-from couponmint.models.messages import GenerateBatchMessage
+from pydantic import BaseModel
+
+# SQS takes at most 10 messages per SendMessageBatch.
+SEND_BATCH = 10
 
 
 class BatchQueue:
@@ -12,6 +15,17 @@ class BatchQueue:
         self._sqs = sqs
         self._queue_url = queue_url
 
-    def send(self, message: GenerateBatchMessage) -> str:
+    def send(self, message: BaseModel) -> str:
         result = self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=message.model_dump_json())
         return str(result["MessageId"])
+
+    def send_many(self, messages: list[BaseModel]) -> None:
+        """Send messages ten at a time; raises if SQS refused any (the caller's retry sends them again)."""
+        for start in range(0, len(messages), SEND_BATCH):
+            chunk = messages[start : start + SEND_BATCH]
+            result = self._sqs.send_message_batch(
+                QueueUrl=self._queue_url,
+                Entries=[{"Id": str(i), "MessageBody": m.model_dump_json()} for i, m in enumerate(chunk)],
+            )
+            if result.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(result['Failed'])} messages: {result['Failed'][0]}")

@@ -21,6 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from couponmint.models.jobs import JobRecord, JobStatus
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord, PromotionRecord, TokenRecord
 
 # DynamoDB transactions hold at most 100 items.
@@ -40,6 +41,14 @@ def code_key(store_hash: str, code: str) -> dict[str, str]:
 
 def batch_key(store_hash: str, batch_id: str) -> dict[str, str]:
     return {"pk": f"STORE#{store_hash}#BATCH#{batch_id}", "sk": "BATCH"}
+
+
+def job_key(store_hash: str, job_id: str) -> dict[str, str]:
+    return {"pk": f"STORE#{store_hash}#JOB#{job_id}", "sk": "JOB"}
+
+
+def promotion_jobs_key(store_hash: str, promotion_id: int) -> str:
+    return f"STORE#{store_hash}#PROMOTION#{promotion_id}#JOBS"
 
 
 def promotion_codes_key(store_hash: str, promotion_id: int) -> str:
@@ -582,6 +591,7 @@ class CouponTable:
                         }
                     },
                     *self._count_codes(batch.store_hash, batch.promotion_id, len(batch.codes)),
+                    *self._count_job_batch(batch, generated=len(batch.codes), failed=0),
                 ]
             )
         except ClientError as error:
@@ -609,20 +619,133 @@ class CouponTable:
         ]
 
     def fail_batch(self, store_hash: str, batch_id: str, reason: str) -> None:
-        """Mark a batch FAILED with its reason, unless it already finished."""
+        """Mark a batch FAILED with its reason, unless it already finished (and count it in its job)."""
+        self._finish_unfinished_batch(store_hash, batch_id, BatchStatus.FAILED, reason[:1000])
+
+    def cancel_batch(self, batch: BatchRecord) -> None:
+        """Mark a batch of a cancelled job CANCELLED before it made any code (and count it in its job)."""
+        self._finish_unfinished_batch(batch.store_hash, batch.batch_id, BatchStatus.CANCELLED, "job cancelled")
+
+    def _finish_unfinished_batch(self, store_hash: str, batch_id: str, status: BatchStatus, reason: str) -> None:
+        batch = self.get_batch(store_hash, batch_id)
+        if batch is None or batch.status in (BatchStatus.DONE, BatchStatus.FAILED, BatchStatus.CANCELLED):
+            return
+        failed = batch.batch_size if status is BatchStatus.FAILED else 0
+        try:
+            self._transact(
+                [
+                    {
+                        "Update": {
+                            "TableName": self.name,
+                            "Key": batch_key(store_hash, batch_id),
+                            "UpdateExpression": "SET #s = :status, #e = :reason, version = :next",
+                            "ConditionExpression": "version = :version",
+                            "ExpressionAttributeNames": {"#s": "status", "#e": "error"},
+                            "ExpressionAttributeValues": {
+                                ":status": status.value,
+                                ":reason": reason,
+                                ":version": batch.version,
+                                ":next": batch.version + 1,
+                            },
+                        }
+                    },
+                    *self._count_job_batch(batch, generated=0, failed=failed),
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            # The batch moved on meanwhile (another delivery finished it): nothing to record.
+
+    def _count_job_batch(self, batch: BatchRecord, *, generated: int, failed: int) -> list[dict[str, Any]]:
+        """The transaction item that counts a finished batch in its job (none for a codegen request's batch)."""
+        if batch.job_id is None:
+            return []
+        return [
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": job_key(batch.store_hash, batch.job_id),
+                    "UpdateExpression": "ADD generated :generated, failed :failed, batches_done :one",
+                    "ExpressionAttributeValues": {":generated": generated, ":failed": failed, ":one": 1},
+                }
+            }
+        ]
+
+    # ------------------------------------------------------------------ jobs
+    def put_job(self, job: JobRecord) -> bool:
+        """Store a new job; False when a job with its id exists already (a repeated scheduled tick)."""
+        try:
+            self._table.put_item(
+                Item={
+                    **job_key(job.store_hash, job.job_id),
+                    "gsi1pk": promotion_jobs_key(job.store_hash, job.promotion_id),
+                    "gsi1sk": int(job.created.timestamp() * 1000),
+                    **job.model_dump(mode="json", exclude_none=True),
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def get_job(self, store_hash: str, job_id: str) -> JobRecord | None:
+        item = self._table.get_item(Key=job_key(store_hash, job_id), ConsistentRead=True).get("Item")
+        return _job_record(item) if item else None
+
+    def jobs_of_promotion(self, store_hash: str, promotion_id: int) -> list[JobRecord]:
+        """A promotion's jobs, newest first (one query on gsi1 per page of results)."""
+        jobs: list[JobRecord] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :p",
+            "ExpressionAttributeValues": {":p": promotion_jobs_key(store_hash, promotion_id)},
+            "ScanIndexForward": False,
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            jobs += [
+                JobRecord.model_validate(_plain({k: v for k, v in i.items() if k not in _KEYS})) for i in page["Items"]
+            ]
+            if "LastEvaluatedKey" not in page:
+                return jobs
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def move_job(
+        self, store_hash: str, job_id: str, to: JobStatus, allowed_from: set[JobStatus], **fields: Any
+    ) -> bool:
+        """Move a job to status `to` if it is in one of `allowed_from` (setting `fields` too)."""
+        names = {"#s": "status", **{f"#{k}": k for k in fields}}
+        values = {":to": to.value, **{f":{k}": v for k, v in fields.items()}}
+        values.update({f":from{i}": status.value for i, status in enumerate(sorted(allowed_from))})
+        allowed = ", ".join(f":from{i}" for i in range(len(allowed_from)))
         try:
             self._table.update_item(
-                Key=batch_key(store_hash, batch_id),
-                UpdateExpression="SET #s = :failed, #e = :reason ADD version :one",
-                ConditionExpression="attribute_exists(pk) AND #s <> :done",
-                ExpressionAttributeNames={"#s": "status", "#e": "error"},
-                ExpressionAttributeValues={
-                    ":failed": BatchStatus.FAILED.value,
-                    ":done": BatchStatus.DONE.value,
-                    ":reason": reason[:1000],
-                    ":one": 1,
-                },
+                Key=job_key(store_hash, job_id),
+                UpdateExpression="SET #s = :to" + "".join(f", #{k} = :{k}" for k in fields),
+                ConditionExpression=f"#s IN ({allowed})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def record_planned(self, store_hash: str, job_id: str, planned: int) -> None:
+        self._table.update_item(
+            Key=job_key(store_hash, job_id),
+            UpdateExpression="SET batches_planned = :planned",
+            ExpressionAttributeValues={":planned": planned},
+        )
+
+    def put_batch_once(self, batch: BatchRecord) -> None:
+        """Store a job's batch unless planning already stored it."""
+        try:
+            self.put_batch(batch)
         except ClientError as error:
             if not _is_condition_failure(error):
                 raise
@@ -640,6 +763,13 @@ class CouponTable:
             if _is_condition_failure(error):
                 raise StaleBatch(batch.batch_id) from error
             raise
+
+
+_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
+
+
+def _job_record(item: dict[str, Any]) -> JobRecord:
+    return JobRecord.model_validate(_plain({k: v for k, v in item.items() if k not in _KEYS}))
 
 
 def _promotion_sk(promotion_id: int) -> str:

@@ -1,9 +1,9 @@
 """Queue messages: one model shared by the producer (API) and the consumer (generator)."""
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Field, Json, StrictInt
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Json, StrictInt, Tag
 
 
 class GenerateBatchMessage(BaseModel):
@@ -11,12 +11,49 @@ class GenerateBatchMessage(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    kind: Literal["batch"] = "batch"
     store_hash: Annotated[str, Field(min_length=1, max_length=64)]
     promotion_id: StrictInt
     batch_id: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class GenerateBatchRecord(SqsRecordModel):
-    """An SQS record whose body is a GenerateBatchMessage (parsed by the batch processor)."""
+class PlanJobMessage(BaseModel):
+    """Asks the generator to record and queue a job's batches from `start_index` on (a slice at a time)."""
 
-    body: Json[GenerateBatchMessage]  # type: ignore[assignment]
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["plan_job"] = "plan_job"
+    store_hash: Annotated[str, Field(min_length=1, max_length=64)]
+    job_id: Annotated[str, Field(min_length=1, max_length=64)]
+    start_index: Annotated[StrictInt, Field(ge=0)] = 0
+
+
+class AssembleJobMessage(BaseModel):
+    """Asks the generator to assemble a finished job's CSV from its batches' exports."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["assemble_job"] = "assemble_job"
+    store_hash: Annotated[str, Field(min_length=1, max_length=64)]
+    job_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+def _kind_of(message: Any) -> str:
+    # Messages without a `kind` are batch messages (the first kind there was).
+    if isinstance(message, dict):
+        return str(message.get("kind", "batch"))
+    return str(getattr(message, "kind", "batch"))
+
+
+QueueMessage = Annotated[
+    Annotated[GenerateBatchMessage, Tag("batch")]
+    | Annotated[PlanJobMessage, Tag("plan_job")]
+    | Annotated[AssembleJobMessage, Tag("assemble_job")],
+    Discriminator(_kind_of),
+]
+
+
+class GenerateBatchRecord(SqsRecordModel):
+    """An SQS record whose body is one of the queue's messages (parsed by the batch processor)."""
+
+    body: Json[QueueMessage]  # type: ignore[assignment]

@@ -29,6 +29,7 @@ class BatchStatus(StrEnum):
     CLAIMING = "CLAIMING"  # candidates written ahead, claims in progress
     DONE = "DONE"  # every code claimed, export written
     FAILED = "FAILED"  # gave up; `error` says why
+    CANCELLED = "CANCELLED"  # its job was cancelled before it started
 
 
 class TokenRecord(BaseModel):
@@ -77,6 +78,7 @@ class BatchRecord(BaseModel):
     export_key: str | None = None
     error: str | None = None
     version: int = 0
+    job_id: str | None = None
 
 
 class CodeRecord(BaseModel):

@@ -17,6 +17,7 @@ from couponmint.logic.codes import alphabet_without, make_codes
 from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
 from couponmint.observability import logger
+from couponmint.service.jobs import job_cancelled
 
 # Each round replaces the codes that collided; with the capacity guard's fill limit of 1 % the chance
 # that one code needs this many rounds is below 1e-40.
@@ -41,8 +42,12 @@ def complete_batch(
     batch = table.get_batch(message.store_hash, message.batch_id)
     if batch is None:
         raise BatchMissing(message.batch_id)
+    if batch.status is BatchStatus.PENDING and job_cancelled(table, batch):
+        # A cancelled job starts no new batch.
+        table.cancel_batch(batch)
+        return table.get_batch(batch.store_hash, batch.batch_id) or batch
     while True:
-        if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        if batch.status in (BatchStatus.DONE, BatchStatus.FAILED, BatchStatus.CANCELLED):
             return batch
         try:
             return _advance(table, exports, batch, now)

@@ -1,0 +1,93 @@
+"""Bulk jobs (EXT): up to a million codes per request, generated in the background 250 a batch."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StrictInt
+
+from couponmint.models.codegen import MAX_BATCH_SIZE, CodeFormat, UsesLimit
+
+MAX_JOB_QUANTITY = 1_000_000
+
+
+class JobStatus(StrEnum):
+    QUEUED = "QUEUED"  # recorded; its batches are being planned
+    RUNNING = "RUNNING"  # batches planned and being generated
+    ASSEMBLING = "ASSEMBLING"  # every batch finished; the CSV is being assembled
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+FINISHED_JOB = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+
+
+class JobRequest(CodeFormat):
+    """`POST /promotions/{promotion_id}/codegen/jobs`: codegen's fields, with `quantity` for `batch_size`."""
+
+    quantity: Annotated[StrictInt, Field(ge=1, le=MAX_JOB_QUANTITY)]
+    max_uses: UsesLimit = 1
+    max_uses_per_customer: UsesLimit = 1
+
+    @property
+    def code_format(self) -> CodeFormat:
+        return CodeFormat.model_validate(self.model_dump(include=set(CodeFormat.model_fields)))
+
+
+class JobRecord(BaseModel):
+    store_hash: str
+    promotion_id: int
+    job_id: str
+    status: JobStatus
+    quantity: int
+    max_uses: int
+    max_uses_per_customer: int
+    code_format: CodeFormat
+    created: datetime
+    batches_total: int
+    batches_planned: int = 0
+    batches_done: int = 0
+    generated: int = 0
+    failed: int = 0
+    completed: datetime | None = None
+    export_key: str | None = None
+    error: str | None = None
+    source: str = "api"
+
+    def batch_size_of(self, index: int) -> int:
+        """Batch `index` holds 250 codes, the last one what remains."""
+        return min(MAX_BATCH_SIZE, self.quantity - index * MAX_BATCH_SIZE)
+
+    @staticmethod
+    def batches_for(quantity: int) -> int:
+        return -(-quantity // MAX_BATCH_SIZE)
+
+
+class JobView(BaseModel):
+    id: str
+    status: str
+    quantity: int
+    generated: int
+    failed: int
+    created: str
+    completed: str | None = None
+    max_uses: int
+    max_uses_per_customer: int
+    download_url: str | None = None
+    error: str | None = None
+
+
+class JobResponse(BaseModel):
+    data: JobView
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class JobCollection(BaseModel):
+    data: list[JobView]
+    meta: dict[str, Any]
+
+
+def job_batch_id(job_id: str, index: int) -> str:
+    """Deterministic, so planning the same job twice makes the same batches."""
+    return f"{job_id}-{index:05d}"

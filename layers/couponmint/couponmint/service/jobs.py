@@ -1,0 +1,161 @@
+"""Bulk jobs: record, plan into 250-code batches off the request path, finish, assemble one CSV, cancel."""
+
+import uuid
+from datetime import UTC, datetime
+
+from couponmint.adapters.exports import ExportStore, batch_export_key, job_export_key
+from couponmint.adapters.queue import BatchQueue
+from couponmint.adapters.table import CouponTable
+from couponmint.errors import NotAllowed, NotFound
+from couponmint.models.codegen import CodeFormat
+from couponmint.models.jobs import FINISHED_JOB, JobRecord, JobRequest, JobStatus, job_batch_id
+from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
+from couponmint.models.records import BatchRecord, BatchStatus
+from couponmint.observability import logger
+from couponmint.service.codegen import bulk_promotion, check_capacity
+
+# Batches recorded and queued per planning message: 250 batches of 250 = 62,500 codes, well inside one invocation.
+PLAN_SLICE = 250
+
+
+def start_job(
+    table: CouponTable,
+    queue: BatchQueue,
+    store_hash: str,
+    promotion_id: int,
+    request: JobRequest,
+    *,
+    job_id: str | None = None,
+    source: str = "api",
+) -> tuple[JobRecord, bool]:
+    """Record a QUEUED job and queue its planning; returns the job and whether it is new.
+
+    With a `job_id` given (a scheduled tick), a job that already exists is returned as it is.
+    """
+    bulk_promotion(table, store_hash, promotion_id)
+    check_capacity(table, store_hash, request.code_format, request.quantity)
+    job = JobRecord(
+        store_hash=store_hash,
+        promotion_id=promotion_id,
+        job_id=job_id or uuid.uuid4().hex,
+        status=JobStatus.QUEUED,
+        quantity=request.quantity,
+        max_uses=request.max_uses,
+        max_uses_per_customer=request.max_uses_per_customer,
+        code_format=request.code_format,
+        created=datetime.now(UTC),
+        batches_total=JobRecord.batches_for(request.quantity),
+        source=source,
+    )
+    if not table.put_job(job):
+        existing = table.get_job(store_hash, job.job_id)
+        assert existing is not None
+        return existing, False
+    queue.send(PlanJobMessage(store_hash=store_hash, job_id=job.job_id))
+    return job, True
+
+
+def plan_job(table: CouponTable, queue: BatchQueue, message: PlanJobMessage) -> None:
+    """Record and queue one slice of the job's batches, then queue the next slice (idempotent)."""
+    job = table.get_job(message.store_hash, message.job_id)
+    if job is None or job.status in FINISHED_JOB:
+        return
+    end = min(message.start_index + PLAN_SLICE, job.batches_total)
+    batches = [_job_batch(job, index) for index in range(message.start_index, end)]
+    for batch in batches:
+        table.put_batch_once(batch)
+    queue.send_many(
+        [
+            GenerateBatchMessage(store_hash=b.store_hash, promotion_id=b.promotion_id, batch_id=b.batch_id)
+            for b in batches
+        ]
+    )
+    table.record_planned(job.store_hash, job.job_id, end)
+    table.move_job(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
+    if end < job.batches_total:
+        queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id, start_index=end))
+    logger.info("job planned", job_id=job.job_id, batches=end, of=job.batches_total)
+
+
+def _job_batch(job: JobRecord, index: int) -> BatchRecord:
+    return BatchRecord(
+        store_hash=job.store_hash,
+        promotion_id=job.promotion_id,
+        batch_id=job_batch_id(job.job_id, index),
+        status=BatchStatus.PENDING,
+        batch_size=job.batch_size_of(index),
+        max_uses=job.max_uses,
+        max_uses_per_customer=job.max_uses_per_customer,
+        code_format=CodeFormat.model_validate(job.code_format.model_dump()),
+        created=datetime.now(UTC),
+        job_id=job.job_id,
+    )
+
+
+def job_cancelled(table: CouponTable, batch: BatchRecord) -> bool:
+    """Whether `batch` belongs to a cancelled job (checked before it makes any code)."""
+    if batch.job_id is None:
+        return False
+    job = table.get_job(batch.store_hash, batch.job_id)
+    return job is not None and job.status is JobStatus.CANCELLED
+
+
+def after_batch(table: CouponTable, queue: BatchQueue, batch: BatchRecord) -> None:
+    """When the job's last batch has finished: queue the CSV's assembly, or mark the job FAILED."""
+    if batch.job_id is None:
+        return
+    job = table.get_job(batch.store_hash, batch.job_id)
+    if job is None or job.status is not JobStatus.RUNNING or job.batches_done < job.batches_total:
+        return
+    if job.failed:
+        table.move_job(
+            job.store_hash,
+            job.job_id,
+            JobStatus.FAILED,
+            {JobStatus.RUNNING},
+            error=f"{job.failed} of {job.quantity} codes could not be made",
+            completed=_now(),
+        )
+    elif table.move_job(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}):
+        queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
+
+
+def assemble_job(table: CouponTable, exports: ExportStore, message: AssembleJobMessage) -> None:
+    """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED."""
+    job = table.get_job(message.store_hash, message.job_id)
+    if job is None or job.status is not JobStatus.ASSEMBLING:
+        return
+    key = job_export_key(job.store_hash, job.promotion_id, job.job_id)
+    exports.assemble_csv(
+        key,
+        (
+            batch_export_key(job.store_hash, job.promotion_id, job_batch_id(job.job_id, index))
+            for index in range(job.batches_total)
+        ),
+    )
+    table.move_job(
+        job.store_hash, job.job_id, JobStatus.COMPLETED, {JobStatus.ASSEMBLING}, export_key=key, completed=_now()
+    )
+    logger.info("job completed", job_id=job.job_id, codes=job.generated)
+
+
+def find_job(table: CouponTable, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
+    job = table.get_job(store_hash, job_id)
+    if job is None or job.promotion_id != promotion_id:
+        raise NotFound(f"job {job_id} does not exist")
+    return job
+
+
+def cancel_job(table: CouponTable, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
+    """Stop a job: no new batch starts; codes already made stay (and are counted)."""
+    job = find_job(table, store_hash, promotion_id, job_id)
+    moved = table.move_job(
+        store_hash, job_id, JobStatus.CANCELLED, {JobStatus.QUEUED, JobStatus.RUNNING}, completed=_now()
+    )
+    if not moved and job.status is not JobStatus.CANCELLED:
+        raise NotAllowed(f"job {job_id} is {job.status.value} and can no longer be cancelled")
+    return find_job(table, store_hash, promotion_id, job_id)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
