@@ -21,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from couponmint.models.jobs import JobRecord, JobStatus
+from couponmint.models.jobs import FINISHED_JOB, JobRecord, JobStatus
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord, PromotionRecord, TokenRecord
 
 # DynamoDB transactions hold at most 100 items.
@@ -681,6 +681,9 @@ class CouponTable:
                     **job_key(job.store_hash, job.job_id),
                     "gsi1pk": promotion_jobs_key(job.store_hash, job.promotion_id),
                     "gsi1sk": int(job.created.timestamp() * 1000),
+                    # Listed in the sparse gsi2 until it finishes, for the sweeper.
+                    "gsi2pk": OPEN_JOBS,
+                    "gsi2sk": int(job.created.timestamp() * 1000),
                     **job.model_dump(mode="json", exclude_none=True),
                 },
                 ConditionExpression="attribute_not_exists(pk)",
@@ -722,9 +725,10 @@ class CouponTable:
         values.update({f":from{i}": status.value for i, status in enumerate(sorted(allowed_from))})
         allowed = ", ".join(f":from{i}" for i in range(len(allowed_from)))
         try:
+            finished = " REMOVE gsi2pk, gsi2sk" if to in FINISHED_JOB else ""
             self._table.update_item(
                 Key=job_key(store_hash, job_id),
-                UpdateExpression="SET #s = :to" + "".join(f", #{k} = :{k}" for k in fields),
+                UpdateExpression="SET #s = :to" + "".join(f", #{k} = :{k}" for k in fields) + finished,
                 ConditionExpression=f"#s IN ({allowed})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -734,6 +738,21 @@ class CouponTable:
                 return False
             raise
         return True
+
+    def open_jobs(self) -> list[JobRecord]:
+        """Every job not yet finished, oldest first (a query on the sparse gsi2)."""
+        jobs: list[JobRecord] = []
+        kwargs: dict[str, Any] = {
+            "IndexName": "gsi2",
+            "KeyConditionExpression": "gsi2pk = :open",
+            "ExpressionAttributeValues": {":open": OPEN_JOBS},
+        }
+        while True:
+            page = self._table.query(**kwargs)
+            jobs += [_job_record(item) for item in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                return jobs
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def record_planned(self, store_hash: str, job_id: str, planned: int) -> None:
         self._table.update_item(
@@ -765,7 +784,8 @@ class CouponTable:
             raise
 
 
-_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk")
+_KEYS = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+OPEN_JOBS = "OPEN_JOBS"
 
 
 def _job_record(item: dict[str, Any]) -> JobRecord:

@@ -6,6 +6,7 @@ EventBridge's "Scheduled Event" payload on that period, starting one period afte
 cron() expressions are logged and skipped.
 """
 
+import json
 import logging
 import re
 import threading
@@ -29,6 +30,8 @@ class LocalSchedule:
     function_id: str
     event_id: str
     period_seconds: int
+    # A ScheduleV2's Input, which EventBridge Scheduler passes to the target as the event itself.
+    input_text: str | None = None
 
 
 def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
@@ -39,19 +42,36 @@ def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
         for event_id, event in (function_properties(template, function_id).get("Events") or {}).items():
             if event["Type"] not in ("Schedule", "ScheduleV2"):
                 continue
-            expression = str(event["Properties"].get("Schedule") or event["Properties"].get("ScheduleExpression"))
+            properties = event["Properties"]
+            if _resolved(template, properties.get("State", "ENABLED")) == "DISABLED":
+                logger.info("local stack skips %s.%s: the template disables it", function_id, event_id)
+                continue
+            expression = str(properties.get("Schedule") or properties.get("ScheduleExpression"))
             match = _RATE.match(expression)
             if match is None:
                 logger.warning("local stack skips %s.%s: only rate() schedules run locally", function_id, event_id)
                 continue
             period = int(match.group(1)) * _SECONDS[match.group(2).rstrip("s")]
-            found.append(LocalSchedule(function_id, event_id, period))
+            found.append(LocalSchedule(function_id, event_id, period, properties.get("Input")))
     return found
 
 
+def _resolved(template: dict[str, Any], value: Any) -> Any:
+    """A literal, or the default of the parameter a `!Ref` names."""
+    if isinstance(value, dict) and "Ref" in value:
+        return template.get("Parameters", {}).get(value["Ref"], {}).get("Default")
+    return value
+
+
 def scheduled_event(schedule: LocalSchedule, now: datetime | None = None) -> dict[str, Any]:
-    """EventBridge's payload for a scheduled rule."""
+    """What the target receives: a ScheduleV2's Input (with Scheduler's context attributes filled in), or
+    EventBridge's "Scheduled Event" payload for a rule."""
     moment = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if schedule.input_text is not None:
+        text = schedule.input_text.replace("<aws.scheduler.scheduled-time>", moment).replace(
+            "<aws.scheduler.execution-id>", str(uuid.uuid4())
+        )
+        return dict(json.loads(text))
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

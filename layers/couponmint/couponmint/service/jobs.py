@@ -105,7 +105,13 @@ def after_batch(table: CouponTable, queue: BatchQueue, batch: BatchRecord) -> No
     if batch.job_id is None:
         return
     job = table.get_job(batch.store_hash, batch.job_id)
-    if job is None or job.status is not JobStatus.RUNNING or job.batches_done < job.batches_total:
+    if job is not None:
+        finish_job(table, queue, job)
+
+
+def finish_job(table: CouponTable, queue: BatchQueue, job: JobRecord) -> None:
+    """A RUNNING job whose batches have all finished: queue its CSV's assembly, or mark it FAILED."""
+    if job.status is not JobStatus.RUNNING or job.batches_done < job.batches_total:
         return
     if job.failed:
         table.move_job(

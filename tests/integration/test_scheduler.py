@@ -1,0 +1,83 @@
+"""SchedulerFunction through its real handler: scheduled generation once per tick, and the sweeper."""
+
+import copy
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from couponmint.adapters.factory import batch_queue, coupon_table
+from couponmint.local.lambdas import load_handler, local_context
+from couponmint.local.schedules import scheduled_event, schedules_in
+from couponmint.local.template import load_template
+from couponmint.models.jobs import JobRequest, JobStatus
+from couponmint.service import jobs
+from couponmint.service.schedules import sweep
+from tests.integration.helpers import TEMPLATE, Store
+
+
+@pytest.fixture(scope="module")
+def scheduler(resources: Any) -> Any:
+    return load_handler(TEMPLATE, "SchedulerFunction")
+
+
+def example_tick(store: Store, moment: datetime) -> dict[str, Any]:
+    """The template's example schedule input (enabled here), for this test's store, at `moment`."""
+    template = copy.deepcopy(load_template(TEMPLATE))  # the loaded template is shared: change a copy
+    template["Parameters"]["ExampleScheduleState"]["Default"] = "ENABLED"
+    example = next(s for s in schedules_in(template) if s.event_id == "ExampleDailyCodes")
+    return {**scheduled_event(example, moment), "store_hash": store.store_hash}
+
+
+def test_scheduler_tick_delivered_twice_creates_one_job(store: Store, scheduler: Any) -> None:
+    # Given the example schedule's input for one tick
+    tick = example_tick(store, datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
+    # When the tick is delivered twice
+    first = scheduler(tick, local_context("SchedulerFunction"))
+    second = scheduler(tick, local_context("SchedulerFunction"))
+    # Then one job exists, with the schedule's quantity and format
+    assert first["job_id"] == second["job_id"]
+    found = coupon_table().jobs_of_promotion(store.store_hash, 1)
+    assert [j.job_id for j in found] == [first["job_id"]]
+    assert found[0].quantity == 1000 and found[0].code_format.prefix == "DAILY"
+    assert found[0].source == "schedule:example-daily-codes"
+    # And the next tick makes a second job
+    later = scheduler(example_tick(store, datetime(2026, 11, 26, 6, 0, tzinfo=UTC)), local_context("SchedulerFunction"))
+    assert later["job_id"] != first["job_id"]
+    assert len(coupon_table().jobs_of_promotion(store.store_hash, 1)) == 2
+
+
+def test_scheduler_local_schedules_follow_the_template() -> None:
+    found = {s.event_id: s for s in schedules_in(load_template(TEMPLATE))}
+    # The example is disabled by default; the sweeper runs every 5 minutes
+    assert "ExampleDailyCodes" not in found
+    assert found["Sweep"].period_seconds == 300
+    assert scheduled_event(found["Sweep"]) == {"action": "sweep"}
+
+
+def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, scheduler: Any) -> None:
+    table, queue = coupon_table(), batch_queue()
+    # Given a job whose batches all finished but whose finishing step was lost
+    done, _ = jobs.start_job(table, queue, store.store_hash, 1, JobRequest(quantity=10))
+    table.move_job(store.store_hash, done.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
+    table._table.update_item(
+        Key={"pk": f"STORE#{store.store_hash}#JOB#{done.job_id}", "sk": "JOB"},
+        UpdateExpression="SET batches_done = :one, generated = :ten",
+        ExpressionAttributeValues={":one": 1, ":ten": 10},
+    )
+    # And a job whose planning message was lost long ago
+    stale, _ = jobs.start_job(table, queue, store.store_hash, 1, JobRequest(quantity=500))
+    # When the sweeper runs (as if ten minutes later)
+    counts = sweep(table, queue, now=datetime.now(UTC) + timedelta(minutes=10))
+    # Then the first moves on to assembling, and the second is planned again
+    assert table.get_job(store.store_hash, done.job_id).status is JobStatus.ASSEMBLING  # type: ignore[union-attr]
+    assert counts["finished"] >= 1 and counts["replanned"] >= 1
+    assert table.get_job(store.store_hash, stale.job_id).status is JobStatus.QUEUED  # type: ignore[union-attr]
+    # And the handler runs the same sweep from the schedule's input
+    assert set(scheduler({"action": "sweep"}, local_context("SchedulerFunction"))) == {
+        "finished",
+        "replanned",
+        "reassembled",
+    }
+    for job in (done, stale):
+        table.move_job(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
