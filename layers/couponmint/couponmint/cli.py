@@ -72,6 +72,37 @@ def print_openapi(_: argparse.Namespace) -> None:
     print(json.dumps(json.loads(answer["body"]), indent=2, sort_keys=True))
 
 
+def jobs_create(args: argparse.Namespace) -> None:
+    """Start a bulk job through the API; with --wait, show its progress and save its CSV."""
+    from couponmint.client import JobClient
+
+    settings = CliSettings()
+    token = args.token or settings.token
+    if not token:
+        raise SystemExit("couponmint: give --token or set COUPONMINT_TOKEN")
+    client = JobClient(args.url or settings.url, args.store or settings.store, token)
+    body = {
+        "quantity": args.quantity,
+        "max_uses": args.max_uses,
+        "max_uses_per_customer": args.max_uses_per_customer,
+        "code_length": args.code_length,
+        "exclude_characters": list(args.exclude or ""),
+        **{k: v for k, v in (("prefix", args.prefix), ("suffix", args.suffix), ("delimiter", args.delimiter)) if v},
+    }
+    job = client.start(args.promotion, body)
+    print(f"job {job['id']} {job['status']}: {job['quantity']} codes", file=sys.stderr)
+    if not args.wait:
+        print(json.dumps(job))
+        return
+    job = client.wait(args.promotion, job["id"])
+    if job["status"] != "COMPLETED":
+        raise SystemExit(f"couponmint: job {job['id']} ended {job['status']}: {job.get('error')}")
+    if args.output:
+        rows = client.download(job["download_url"], args.output)
+        print(f"saved {rows} codes to {args.output}", file=sys.stderr)
+    print(json.dumps(job))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="couponmint", description=__doc__)
     parser.add_argument("--table", help="DynamoDB table name (default: COUPONMINT_TABLE_NAME)")
@@ -98,6 +129,24 @@ def build_parser() -> argparse.ArgumentParser:
     promo.add_argument("--coupon-type", choices=[t.value for t in CouponType], default="BULK")
     promo.add_argument("--id", type=int, help="the promotion id (default: the store's next id)")
     promo.set_defaults(handler=promotions_create)
+
+    jobs = groups.add_parser("jobs", help="bulk jobs, through the API").add_subparsers(dest="action", required=True)
+    start = jobs.add_parser("create", help="start a job of up to 1,000,000 codes")
+    start.add_argument("--url", help="API base URL (default COUPONMINT_URL or http://127.0.0.1:3000)")
+    start.add_argument("--token", help="X-Auth-Token (default COUPONMINT_TOKEN)")
+    start.add_argument("--store", help="store hash (default COUPONMINT_STORE or demo)")
+    start.add_argument("--promotion", type=int, required=True)
+    start.add_argument("--quantity", type=int, required=True)
+    start.add_argument("--prefix")
+    start.add_argument("--suffix")
+    start.add_argument("--delimiter", choices=["_", "-"])
+    start.add_argument("--exclude", help="characters to leave out, e.g. O0I1")
+    start.add_argument("--code-length", type=int, default=16)
+    start.add_argument("--max-uses", type=int, default=1)
+    start.add_argument("--max-uses-per-customer", type=int, default=1)
+    start.add_argument("--wait", action="store_true", help="show progress until the job ends")
+    start.add_argument("--output", help="with --wait: save the job's CSV here")
+    start.set_defaults(handler=jobs_create)
 
     openapi = groups.add_parser("openapi", help="print the API's OpenAPI document (as GET /openapi.json serves it)")
     openapi.set_defaults(handler=print_openapi)

@@ -79,3 +79,7 @@ class CliSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COUPONMINT_", extra="ignore")
 
     table_name: str | None = None
+    # For the commands that call the API (`couponmint jobs ...`): where it is, and as whom.
+    url: str = "http://127.0.0.1:3000"
+    token: str | None = None
+    store: str = "demo"
