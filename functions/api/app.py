@@ -168,7 +168,7 @@ def on_invalid_request(error: RequestValidationError) -> Response[Any]:
     try:
         admit_request()
     except CouponmintError as refused:
-        return answer(problem_for(refused))
+        return on_domain_error(refused)
     problem = validation_problem(list(error.errors()))
     if problem.status == 422 and app.current_event.http_method.upper() == "DELETE":
         # Every DELETE here is a bulk action in BigCommerce's spec, whose 422 carries the bulk meta.

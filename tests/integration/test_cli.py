@@ -56,3 +56,8 @@ def test_cli_promotions_create_gives_the_next_id(
 def test_cli_refuses_to_revoke_an_ambiguous_prefix(resources: Any, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit, match="give a longer prefix"):
         run(capsys, "tokens", "revoke", "")
+
+
+def test_cli_stores_limits_sets_the_quota(resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "stores", "limits", "--store", fresh_store, "--requests", "99", "--window-ms", "1000")
+    assert coupon_table().store_limits(fresh_store) == {"request_quota": 99, "window_ms": 1000}

@@ -72,6 +72,11 @@ def print_openapi(_: argparse.Namespace) -> None:
     print(json.dumps(json.loads(answer["body"]), indent=2, sort_keys=True))
 
 
+def stores_limits(args: argparse.Namespace) -> None:
+    _table(args).set_store_limits(args.store, request_quota=args.requests, window_ms=args.window_ms)
+    print(f"{args.store}: {args.requests} requests per {args.window_ms} ms")
+
+
 def jobs_create(args: argparse.Namespace) -> None:
     """Start a bulk job through the API; with --wait, show its progress and save its CSV."""
     from couponmint.client import JobClient
@@ -129,6 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
     promo.add_argument("--coupon-type", choices=[t.value for t in CouponType], default="BULK")
     promo.add_argument("--id", type=int, help="the promotion id (default: the store's next id)")
     promo.set_defaults(handler=promotions_create)
+
+    stores = groups.add_parser("stores", help="per-store settings").add_subparsers(dest="action", required=True)
+    store_limits = stores.add_parser("limits", help="set a store's request quota (default 450 per 30,000 ms)")
+    store_limits.add_argument("--store", required=True)
+    store_limits.add_argument("--requests", type=int, required=True)
+    store_limits.add_argument("--window-ms", type=int, default=30_000)
+    store_limits.set_defaults(handler=stores_limits)
 
     jobs = groups.add_parser("jobs", help="bulk jobs, through the API").add_subparsers(dest="action", required=True)
     start = jobs.add_parser("create", help="start a job of up to 1,000,000 codes")

@@ -542,6 +542,16 @@ class CouponTable:
             return None
         return BatchRecord.model_validate(_plain({k: v for k, v in item.items() if k not in ("pk", "sk")}))
 
+    def batch_status(self, store_hash: str, batch_id: str) -> BatchStatus | None:
+        """Only the batch's status (a few bytes, where the whole record is ~5 KB): cheap to poll."""
+        item = self._table.get_item(
+            Key=batch_key(store_hash, batch_id),
+            ConsistentRead=True,
+            ProjectionExpression="#s",
+            ExpressionAttributeNames={"#s": "status"},
+        ).get("Item")
+        return BatchStatus(item["status"]) if item else None
+
     def record_batch_codes(self, batch: BatchRecord, codes: list[str], first_code_id: int | None = None) -> BatchRecord:
         """Write the batch's candidate codes ahead of claiming them (and any replacements).
 

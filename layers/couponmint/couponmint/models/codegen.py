@@ -49,16 +49,21 @@ class CodeFormat(BaseModel):
         return len(self.head) + self.code_length + len(self.tail)
 
 
-class CodegenRequest(CodeFormat):
-    """The body of `POST .../codegen`. Unknown fields are ignored, as BigCommerce does."""
+class GenerationRequest(CodeFormat):
+    """What every request that generates codes says: the format and each code's usage limits."""
 
-    batch_size: Annotated[StrictInt, Field(ge=1, le=MAX_BATCH_SIZE)]
     max_uses: UsesLimit = 1
     max_uses_per_customer: UsesLimit = 1
 
     @property
     def code_format(self) -> CodeFormat:
         return CodeFormat.model_validate(self.model_dump(include=set(CodeFormat.model_fields)))
+
+
+class CodegenRequest(GenerationRequest):
+    """The body of `POST .../codegen`. Unknown fields are ignored, as BigCommerce does."""
+
+    batch_size: Annotated[StrictInt, Field(ge=1, le=MAX_BATCH_SIZE)]
 
 
 class GeneratedCode(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt
 
-from couponmint.models.codegen import MAX_BATCH_SIZE, CodeFormat, UsesLimit
+from couponmint.models.codegen import MAX_BATCH_SIZE, CodeFormat, GenerationRequest
 
 MAX_JOB_QUANTITY = 1_000_000
 
@@ -23,16 +23,10 @@ class JobStatus(StrEnum):
 FINISHED_JOB = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
 
 
-class JobRequest(CodeFormat):
+class JobRequest(GenerationRequest):
     """`POST /promotions/{promotion_id}/codegen/jobs`: codegen's fields, with `quantity` for `batch_size`."""
 
     quantity: Annotated[StrictInt, Field(ge=1, le=MAX_JOB_QUANTITY)]
-    max_uses: UsesLimit = 1
-    max_uses_per_customer: UsesLimit = 1
-
-    @property
-    def code_format(self) -> CodeFormat:
-        return CodeFormat.model_validate(self.model_dump(include=set(CodeFormat.model_fields)))
 
 
 class JobRecord(BaseModel):

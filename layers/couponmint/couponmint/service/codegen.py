@@ -73,18 +73,19 @@ def wait_for_batch(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BatchRecord:
-    """Poll the batch (consistent reads, short backoff) until it finishes or the budget runs out."""
+    """Poll the batch's status (consistent reads of that one attribute, every 15 ms at first, backing off to
+    100 ms) until it finishes or the budget runs out; then read the whole record once."""
     deadline = clock() + budget_seconds
-    delay = 0.02
-    current = batch
-    while current.status not in FINISHED:
+    delay = 0.015
+    status = batch.status
+    while status not in FINISHED:
         remaining = deadline - clock()
         if remaining <= 0:
             break
         sleep(min(delay, remaining))
-        delay = min(delay * 1.5, 0.25)
-        current = table.get_batch(batch.store_hash, batch.batch_id) or current
-    return current
+        delay = min(delay * 1.2, 0.1)
+        status = table.batch_status(batch.store_hash, batch.batch_id) or status
+    return table.get_batch(batch.store_hash, batch.batch_id) or batch
 
 
 def find_batch(table: CouponTable, store_hash: str, promotion_id: int, batch_id: str) -> BatchRecord:
