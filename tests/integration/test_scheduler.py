@@ -11,6 +11,7 @@ from couponmint.local.lambdas import load_handler, local_context
 from couponmint.local.schedules import scheduled_event, schedules_in
 from couponmint.local.template import load_template
 from couponmint.models.jobs import JobRequest, JobStatus
+from couponmint.models.messages import PlanJobMessage
 from couponmint.service import jobs
 from couponmint.service.schedules import sweep
 from tests.integration.helpers import TEMPLATE, Store
@@ -51,7 +52,7 @@ def test_scheduler_local_schedules_follow_the_template() -> None:
     found = {s.event_id: s for s in schedules_in(load_template(TEMPLATE))}
     # The example is disabled by default; the sweeper runs every 5 minutes
     assert "ExampleDailyCodes" not in found
-    assert found["Sweep"].period_seconds == 300
+    assert found["Sweep"].when.period == timedelta(minutes=5)
     assert scheduled_event(found["Sweep"]) == {"action": "sweep"}
 
 
@@ -78,6 +79,47 @@ def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, sched
         "finished",
         "replanned",
         "reassembled",
+        "redriven",
+        "failed",
     }
     for job in (done, stale):
         table.move_job(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
+
+
+def test_scheduler_sweep_redrives_lost_batches_and_gives_up_on_old_jobs(store: Store) -> None:
+    table, queue = coupon_table(), batch_queue()
+    # Given a running job whose three batches were planned but whose messages were lost
+    lost, _ = jobs.start_job(table, queue, store.store_hash, 1, JobRequest(quantity=600))
+    jobs.plan_job(table, _NoQueue(), PlanJobMessage(store_hash=store.store_hash, job_id=lost.job_id))  # type: ignore[arg-type]
+    # When the sweeper runs ten minutes later
+    sent: list[Any] = []
+    counts = sweep(table, _Recording(sent), now=datetime.now(UTC) + timedelta(minutes=10))  # type: ignore[arg-type]
+    # Then the three unfinished batches are sent again
+    assert counts["redriven"] >= 3
+    assert {m.batch_id for m in sent if getattr(m, "job_id", None) is None and hasattr(m, "batch_id")} >= {
+        f"{lost.job_id}-0000{i}" for i in range(3)
+    }
+    # When it runs two days later, the job that could not finish is FAILED with the reason
+    sweep(table, _Recording([]), now=datetime.now(UTC) + timedelta(days=2))  # type: ignore[arg-type]
+    failed = table.get_job(store.store_hash, lost.job_id)
+    assert failed is not None and failed.status is JobStatus.FAILED and "not finished" in (failed.error or "")
+
+
+class _NoQueue:
+    def send(self, message: Any) -> str:
+        return "lost"
+
+    def send_many(self, messages: list[Any]) -> None:
+        """Lost on the way: the sweeper has to send them again."""
+
+
+class _Recording:
+    def __init__(self, sent: list[Any]) -> None:
+        self.sent = sent
+
+    def send(self, message: Any) -> str:
+        self.sent.append(message)
+        return "recorded"
+
+    def send_many(self, messages: list[Any]) -> None:
+        self.sent.extend(messages)

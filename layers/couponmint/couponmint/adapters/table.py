@@ -771,6 +771,27 @@ class CouponTable:
             ExpressionAttributeValues={":planned": planned},
         )
 
+    def batch_statuses(self, store_hash: str, batch_ids: Sequence[str]) -> dict[str, BatchStatus]:
+        """The status of each existing batch, 100 at a time (BatchGetItem)."""
+        found: dict[str, BatchStatus] = {}
+        client = self._table.meta.client
+        for start in range(0, len(batch_ids), 100):
+            keys = [batch_key(store_hash, batch_id) for batch_id in batch_ids[start : start + 100]]
+            request: dict[str, Any] = {
+                self.name: {
+                    "Keys": keys,
+                    "ProjectionExpression": "batch_id, #s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ConsistentRead": True,
+                }
+            }
+            while request:
+                answer = client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.name, []):
+                    found[item["batch_id"]] = BatchStatus(item["status"])
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
     def put_batch_once(self, batch: BatchRecord) -> None:
         """Store a job's batch unless planning already stored it."""
         try:

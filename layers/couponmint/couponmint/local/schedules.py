@@ -1,14 +1,13 @@
 """Run the template's schedules locally (EventBridge rules never fire against local services).
 
-The hook `start_schedules` is where the stack runs them. Supported: a function's `Type: Schedule` /
-`Type: ScheduleV2` events with `rate(N minute|minutes|hour|hours|day|days)`; each fires its handler with
-EventBridge's "Scheduled Event" payload on that period, starting one period after the stack starts.
-cron() expressions are logged and skipped.
+The hook `start_schedules` is where the stack runs them: every `Type: Schedule` / `Type: ScheduleV2` event
+of the template's functions that the template does not disable, at the times its `rate(...)` or `cron(...)`
+expression gives (`couponmint.logic.schedule_expressions`), with the ScheduleV2's Input (or EventBridge's
+"Scheduled Event" payload for a rule) as the event.
 """
 
 import json
 import logging
-import re
 import threading
 import uuid
 from dataclasses import dataclass
@@ -18,18 +17,16 @@ from typing import Any
 from couponmint.local.lambdas import load_handler
 from couponmint.local.services import ACCOUNT_ID, REGION
 from couponmint.local.template import function_properties, project_root
+from couponmint.logic.schedule_expressions import Schedule, UnsupportedExpression
 
 logger = logging.getLogger(__name__)
-
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_SECONDS = {"minute": 60, "hour": 3600, "day": 86400}
 
 
 @dataclass(frozen=True)
 class LocalSchedule:
     function_id: str
     event_id: str
-    period_seconds: int
+    when: Schedule
     # A ScheduleV2's Input, which EventBridge Scheduler passes to the target as the event itself.
     input_text: str | None = None
 
@@ -47,12 +44,12 @@ def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
                 logger.info("local stack skips %s.%s: the template disables it", function_id, event_id)
                 continue
             expression = str(properties.get("Schedule") or properties.get("ScheduleExpression"))
-            match = _RATE.match(expression)
-            if match is None:
-                logger.warning("local stack skips %s.%s: only rate() schedules run locally", function_id, event_id)
+            try:
+                when = Schedule.parse(expression)
+            except UnsupportedExpression as error:
+                logger.warning("local stack skips %s.%s: %s", function_id, event_id, error)
                 continue
-            period = int(match.group(1)) * _SECONDS[match.group(2).rstrip("s")]
-            found.append(LocalSchedule(function_id, event_id, period, properties.get("Input")))
+            found.append(LocalSchedule(function_id, event_id, when, properties.get("Input")))
     return found
 
 
@@ -103,7 +100,7 @@ class ScheduleRunner:
 
     def _run(self, schedule: LocalSchedule) -> None:
         function = load_handler(project_root() / "template.yaml", schedule.function_id)
-        while not self._stopping.wait(schedule.period_seconds):
+        while not self._stopping.wait(_seconds_until(schedule.when.next_after(datetime.now(UTC)))):
             try:
                 function(scheduled_event(schedule), function.context())
             except Exception:  # a failed run is logged; the next period runs again, like EventBridge
@@ -115,12 +112,14 @@ class ScheduleRunner:
             thread.join(timeout)
 
 
+def _seconds_until(moment: datetime) -> float:
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
 def start_schedules(template: dict[str, Any]) -> ScheduleRunner:
     """The stack's hook for scheduled EventBridge rules: start running every schedule of `template`."""
     runner = ScheduleRunner(schedules_in(template))
     runner.start()
     if runner.schedules:
-        logger.info(
-            "local schedules: %s", [f"{s.function_id}.{s.event_id} every {s.period_seconds}s" for s in runner.schedules]
-        )
+        logger.info("local schedules: %s", [f"{s.function_id}.{s.event_id}" for s in runner.schedules])
     return runner

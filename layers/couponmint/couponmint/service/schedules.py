@@ -8,13 +8,16 @@ from pydantic import BaseModel, Field
 
 from couponmint.adapters.queue import BatchQueue
 from couponmint.adapters.table import CouponTable
-from couponmint.models.jobs import JobRecord, JobRequest, JobStatus
-from couponmint.models.messages import AssembleJobMessage, PlanJobMessage
+from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
+from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
+from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
 
 # A job that has not moved for this long is nudged again by the sweeper (its message may have been lost).
 STALE_AFTER = timedelta(minutes=5)
+# A job still unfinished this long after it started cannot finish: the sweeper marks it FAILED.
+GIVE_UP_AFTER = timedelta(hours=24)
 
 
 class ScheduledGeneration(JobRequest):
@@ -55,19 +58,52 @@ def run_scheduled_generation(table: CouponTable, queue: BatchQueue, tick: Schedu
 
 
 def sweep(table: CouponTable, queue: BatchQueue, now: datetime | None = None) -> dict[str, int]:
-    """Finish jobs whose batches are all done, and nudge jobs whose next step did not come."""
+    """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their
+    batches whose message was lost, and mark FAILED what cannot finish."""
     moment = now or datetime.now(UTC)
-    counts = {"finished": 0, "replanned": 0, "reassembled": 0}
+    counts = {"finished": 0, "replanned": 0, "reassembled": 0, "redriven": 0, "failed": 0}
     for job in table.open_jobs():
-        stale = moment - job.created > STALE_AFTER
-        if job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
+        age = moment - job.created
+        if age > GIVE_UP_AFTER and job.status is not JobStatus.ASSEMBLING:
+            given_up = table.move_job(
+                job.store_hash,
+                job.job_id,
+                JobStatus.FAILED,
+                {JobStatus.QUEUED, JobStatus.RUNNING},
+                error=f"not finished {GIVE_UP_AFTER} after it started",
+                completed=moment.isoformat(),
+            )
+            counts["failed"] += int(given_up)
+        elif job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
             jobs.finish_job(table, queue, job)
             counts["finished"] += 1
-        elif stale and job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and job.batches_planned < job.batches_total:
+        elif age <= STALE_AFTER:
+            continue
+        elif job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and job.batches_planned < job.batches_total:
             queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id, start_index=job.batches_planned))
             counts["replanned"] += 1
-        elif stale and job.status is JobStatus.ASSEMBLING:
+        elif job.status is JobStatus.RUNNING:
+            counts["redriven"] += redrive_batches(table, queue, job)
+        elif job.status is JobStatus.ASSEMBLING:
             queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
             counts["reassembled"] += 1
     logger.info("sweep done", extra=counts)
     return counts
+
+
+def redrive_batches(table: CouponTable, queue: BatchQueue, job: JobRecord) -> int:
+    """Send again the message of every planned batch of `job` that has not finished.
+
+    Harmless for a batch that is in fact still running: a second delivery finishes the same codes (the
+    write-ahead record), and the batch's version check keeps the two from writing twice.
+    """
+    batch_ids = [job_batch_id(job.job_id, index) for index in range(job.batches_planned)]
+    statuses = table.batch_statuses(job.store_hash, batch_ids)
+    unfinished = [b for b in batch_ids if statuses.get(b) in (BatchStatus.PENDING, BatchStatus.CLAIMING)]
+    queue.send_many(
+        [
+            GenerateBatchMessage(store_hash=job.store_hash, promotion_id=job.promotion_id, batch_id=batch_id)
+            for batch_id in unfinished
+        ]
+    )
+    return len(unfinished)
