@@ -15,6 +15,7 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # botocore logs where it found credentials and endpoints at INFO: noise here.
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    # Every answer that records no metric (an error, a read) makes Powertools warn: noise in a terminal.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     settings = get_local_settings()
     port = args.port if args.port is not None else settings.port
     retry_after = args.retry_after if args.retry_after is not None else settings.local_retry_visibility_seconds
