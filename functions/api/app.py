@@ -25,7 +25,7 @@ from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
 from couponmint.errors import Conflict, CouponmintError, InvalidRequest, NotFound, PayloadTooLarge, TooManyRequests
 from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, RateState
-from couponmint.logic.pagination import MAX_LIMIT, PageRequest, integer_id, offset_meta, parse_id_list
+from couponmint.logic.pagination import MAX_LIMIT, PageRequest, integer_id, offset_page, parse_id_list
 from couponmint.models.codegen import (
     BatchResponse,
     BatchView,
@@ -310,9 +310,7 @@ def list_jobs(
     page: Annotated[int, Query(ge=1)] = 1,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> Response[Any]:
-    found = coupon_table().jobs_of_promotion(store_hash, promotion_id_of(promotion_id))
-    shown = found[(page - 1) * limit : page * limit]
-    meta = {"pagination": offset_meta(len(found), len(shown), limit, page)}
+    shown, meta = offset_page(coupon_table().jobs_of_promotion(store_hash, promotion_id_of(promotion_id)), page, limit)
     return json_response(200, JobCollection(data=[job_view(job) for job in shown], meta=meta))
 
 

@@ -25,7 +25,7 @@ def generator_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[st
 
 
 @pytest.fixture
-def store(fresh_store: str) -> Store:
+def store(fresh_store: str, resources: Any) -> Store:
     table = coupon_table()
     token = accounts.create_token(table, fresh_store, [Scope.MODIFY])
     readonly = accounts.create_token(table, fresh_store, [Scope.READ_ONLY])

@@ -128,26 +128,9 @@ class _ProxyRequestHandler(BaseHTTPRequestHandler):
         else:
             self._invoke()
 
-    def do_POST(self) -> None:
-        self._invoke()
-
-    def do_PUT(self) -> None:
-        self._invoke()
-
-    def do_PATCH(self) -> None:
-        self._invoke()
-
-    def do_DELETE(self) -> None:
-        self._invoke()
-
-    def do_HEAD(self) -> None:
-        self._invoke()
-
-    def do_OPTIONS(self) -> None:
-        self._invoke()
-
     def __getattr__(self, name: str) -> Any:
-        # Any other method (TRACE, QUERY, ...) goes to the function too, as API Gateway's ANY route would.
+        # Every other method (POST, PUT, DELETE, ..., TRACE, QUERY) goes to the function, as API Gateway's
+        # ANY route would.
         if name.startswith("do_"):
             return self._invoke
         raise AttributeError(name)

@@ -9,6 +9,7 @@ import binascii
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -106,6 +107,12 @@ def offset_meta(total: int, count: int, limit: int, current_page: int) -> dict[s
         "total_pages": total_pages,
         "links": links,
     }
+
+
+def offset_page[T](items: Sequence[T], page: int, limit: int) -> tuple[list[T], dict[str, Any]]:
+    """Page `page` of `items` and its `meta.pagination` (for short collections read whole: promotions, jobs)."""
+    shown = list(items[(page - 1) * limit : page * limit])
+    return shown, {"pagination": offset_meta(len(items), len(shown), limit, page)}
 
 
 def collection_meta(request: PageRequest, page: Page, total: int) -> dict[str, Any]:

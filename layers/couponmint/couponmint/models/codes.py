@@ -2,13 +2,11 @@
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
 
 from couponmint.logic.codes import MAX_CODE_LENGTH
-from couponmint.models.codegen import MAX_USES_LIMIT, iso_timestamp
+from couponmint.models.codegen import UsesLimit, iso_timestamp
 from couponmint.models.records import CodeRecord
-
-UsesLimit = Annotated[StrictInt, Field(ge=0, le=MAX_USES_LIMIT)]
 
 
 class CreateCodeRequest(BaseModel):

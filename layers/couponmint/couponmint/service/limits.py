@@ -14,9 +14,20 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
+# A store's quota settings rarely change and every request needs them: each process keeps them this long
+# (a new quota takes effect within that time) instead of reading them on every request.
+LIMITS_CACHE_SECONDS = 60.0
+_cached_limits: dict[str, tuple[float, tuple[int, int]]] = {}
+
+
 def _limits(table: CouponTable, store_hash: str) -> tuple[int, int]:
+    cached = _cached_limits.get(store_hash)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
     own = table.store_limits(store_hash)
-    return own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
+    limits = own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
+    _cached_limits[store_hash] = (time.monotonic() + LIMITS_CACHE_SECONDS, limits)
+    return limits
 
 
 def count_request(table: CouponTable, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:

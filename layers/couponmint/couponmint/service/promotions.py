@@ -5,7 +5,7 @@ from typing import Any
 
 from couponmint.adapters.table import CouponTable
 from couponmint.errors import InvalidRequest, NotFound
-from couponmint.logic.pagination import offset_meta
+from couponmint.logic.pagination import offset_page
 from couponmint.models.promotions import (
     PromotionCollection,
     PromotionDraft,
@@ -87,11 +87,10 @@ def list_promotions(
         and (status is None or p.status == status.upper())
         and (ids is None or p.id in ids)
     ]
-    start = (page - 1) * limit
-    shown = promotions[start : start + limit]
+    shown, meta = offset_page(promotions, page, limit)
     return PromotionCollection(
         data=[saved_promotion(p) for p in shown],
-        meta={"pagination": offset_meta(len(promotions), len(shown), limit, page)},
+        meta=meta,
     )
 
 
