@@ -204,7 +204,7 @@ def floor_batch(store_hash: str = FLOOR_STORE) -> tuple[BatchRecord, list[CodeRe
 
 def floor_client(stack: LocalStackProcess, table_name: str) -> Client:
     """Its own boto3 resource, claiming 250 fresh codes per call with the generator's adapter."""
-    table = CouponTable(stack.dynamodb().Table(table_name))  # type: ignore[attr-defined]
+    table = CouponTable(stack.dynamodb().Table(table_name), stack.dynamodb_writer())  # type: ignore[attr-defined]
 
     def prepare() -> Callable[[], None]:
         batch, records = floor_batch()

@@ -127,6 +127,17 @@ class LocalStackProcess:
             config=DYNAMODB_CLIENT_CONFIG,
         )
 
+    def dynamodb_writer(self) -> object:
+        """A plain client like the generator's claim writer (`aws.dynamodb_writer`), on the stack's DynamoDB Local."""
+        return boto3.session.Session().client(
+            "dynamodb",
+            endpoint_url=self.dynamodb_endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+            config=DYNAMODB_CLIENT_CONFIG.merge(Config(parameter_validation=False)),
+        )
+
     def coupon_table_name(self) -> str:
         names = [table.name for table in self.dynamodb().tables.all()]  # type: ignore[attr-defined]
         matches = [name for name in names if name.endswith("-CouponTable")]

@@ -11,7 +11,7 @@ from couponmint.config import get_settings
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, GenerateBatchRecord, PlanJobMessage
 from couponmint.observability import logger, metrics, tracer
 from couponmint.service import jobs
-from couponmint.service.generation import complete_batch
+from couponmint.service.generation import complete_batch, give_up
 
 # Report every failed record, even when all of them failed, rather than raising: Lambda then retries
 # exactly those messages, and the local poller sees the same answer.
@@ -38,8 +38,7 @@ def generate_batch(message: GenerateBatchMessage, *, last_delivery: bool) -> Non
         # The queue redrives the message to the DLQ after this receive: record why on the batch first.
         if last_delivery:
             logger.exception("batch failed for good", batch_id=message.batch_id)
-            table.fail_batch(message.store_hash, message.batch_id, f"{type(error).__name__}: {error}")
-            failed = table.get_batch(message.store_hash, message.batch_id)
+            failed = give_up(table, message, f"{type(error).__name__}: {error}")
             if failed is not None:
                 jobs.after_batch(table, batch_queue(), failed)
         raise

@@ -1,31 +1,42 @@
 """GeneratorFunction through its real handler: SQS events in, codes and exports out, exactly once."""
 
+import csv
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from couponmint.adapters.aws import s3_client
 from couponmint.adapters.factory import coupon_table
 from couponmint.config import get_settings
 from couponmint.local.lambdas import local_context
 from couponmint.models.codegen import CodegenRequest
-from couponmint.models.records import BatchStatus, CodeRecord
+from couponmint.models.messages import GenerateBatchMessage
+from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
 from couponmint.service import codegen, generation
 from tests.integration.helpers import Store, sqs_event
 
 
 def pending_batch(store: Store, batch_size: int = 5, **fields: Any) -> str:
-    """A batch recorded as the API records it, and its message body (the queue is not involved)."""
-    table = coupon_table()
+    """The message body the API sends for a codegen request (the queue is not involved)."""
     request = CodegenRequest.model_validate({"batch_size": batch_size, **fields})
+    sent: list[GenerateBatchMessage] = []
 
     class NoQueue:
-        def send(self, message: Any) -> str:
+        def send(self, message: GenerateBatchMessage) -> str:
+            sent.append(message)
             return "not-sent"
 
-    batch = codegen.start_batch(table, NoQueue(), store.store_hash, 1, request)  # type: ignore[arg-type]
-    return json.dumps({"store_hash": store.store_hash, "promotion_id": 1, "batch_id": batch.batch_id})
+    codegen.start_batch(coupon_table(), NoQueue(), store.store_hash, 1, request)  # type: ignore[arg-type]
+    return sent[0].model_dump_json()
+
+
+def export_codes(batch: BatchRecord) -> list[str]:
+    assert batch.export_key is not None
+    body = s3_client().get_object(Bucket=get_settings().export_bucket, Key=batch.export_key)["Body"].read().decode()
+    return [row["code"] for row in csv.DictReader(io.StringIO(body))]
 
 
 def codes_of_promotion(store: Store) -> list[CodeRecord]:
@@ -59,12 +70,13 @@ def test_generator_redelivery_finishes_with_the_same_codes_and_no_orphans(store:
     assert coupon_table().store_code_count(store.store_hash) == 250
 
 
-@pytest.mark.parametrize("crash_after", ["record_batch_codes", "_transact", "claim_codes", "put_csv", "complete_batch"])
+@pytest.mark.parametrize("crash_after", ["start_claiming", "_transact", "claim_codes", "put_csv", "complete_batch"])
 def test_generator_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
     store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch, crash_after: str
 ) -> None:
-    # Given a generator that crashes right after a step (the step's writes did happen)
-    body = pending_batch(store, batch_size=150)
+    # Given a generator that crashes right after a step (the step's writes did happen); 250 codes take three
+    # transactions: the record with 99 claims, 54 claims, the last 97 claims with DONE
+    body = pending_batch(store, batch_size=250)
     from couponmint.adapters.exports import ExportStore
     from couponmint.adapters.table import CouponTable
 
@@ -82,16 +94,21 @@ def test_generator_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
     # When the message is redelivered to a healthy generator
     monkeypatch.setattr(owner, crash_after, real)
     answer = generator_handler(sqs_event(body, receive_count=2), local_context("GeneratorFunction"))
-    # Then the batch is DONE and the promotion holds exactly its 150 codes
+    # Then the batch is DONE and the promotion holds exactly its 250 codes
     assert answer == {"batchItemFailures": []}
     batch = coupon_table().get_batch(store.store_hash, json.loads(body)["batch_id"])
-    assert batch is not None and batch.status is BatchStatus.DONE and len(batch.codes) == 150
+    assert batch is not None and batch.status is BatchStatus.DONE and len(batch.codes) == 250
     assert sorted(c.code for c in codes_of_promotion(store)) == sorted(batch.codes)
-    assert coupon_table().store_code_count(store.store_hash) == 150
+    assert coupon_table().store_code_count(store.store_hash) == 250
 
 
+@pytest.mark.parametrize(
+    ("batch_size", "position"),
+    [(120, 0), (250, 110), (120, 110)],
+    ids=["in-the-recording-transaction", "in-a-middle-transaction", "in-the-completing-transaction"],
+)
 def test_generator_replaces_a_code_another_batch_holds_case_insensitively(
-    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch
+    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch, batch_size: int, position: int
 ) -> None:
     # Given a code already in the store, in lower case, owned by another batch
     table = coupon_table()
@@ -107,8 +124,6 @@ def test_generator_replaces_a_code_another_batch_holds_case_insensitively(
     )
     other = table.get_batch(store.store_hash, "missing")  # None: claim needs only the batch id
     assert other is None
-    from couponmint.models.records import BatchRecord
-
     owner = BatchRecord.model_construct(batch_id="someone-else")
     assert table.claim_codes(owner, [held]) == set()
     # And a kernel whose first draw is that code in upper case
@@ -118,21 +133,24 @@ def test_generator_replaces_a_code_another_batch_holds_case_insensitively(
     def first_draw_collides(alphabet: str, length: int, count: int, *args: Any, **kwargs: Any) -> list[str]:
         made = real_make_codes(alphabet, length, count, *args, **kwargs)
         draws.append(count)
-        return ["TAKEN0000000000A", *made[1:]] if len(draws) == 1 else made
+        return [*made[:position], "TAKEN0000000000A", *made[position + 1 :]] if len(draws) == 1 else made
 
     monkeypatch.setattr(generation, "make_codes", first_draw_collides)
-    # When a batch of 120 is generated (the collision sits in the first transaction of 100)
-    body = pending_batch(store, batch_size=120)
+    # When a batch is generated (the first transaction records the batch and claims 99 codes, the last one
+    # claims up to 97 and marks the batch DONE, any between claims the rest)
+    body = pending_batch(store, batch_size=batch_size)
     answer = generator_handler(sqs_event(body), local_context("GeneratorFunction"))
     # Then the colliding code was replaced, the other batch keeps its code, and 120 new codes are stored
     assert answer == {"batchItemFailures": []}
     batch = table.get_batch(store.store_hash, json.loads(body)["batch_id"])
     assert batch is not None and batch.status is BatchStatus.DONE
-    assert "TAKEN0000000000A" not in batch.codes and len(set(batch.codes)) == 120
+    assert "TAKEN0000000000A" not in batch.codes and len(set(batch.codes)) == batch_size
     kept = table.get_code(store.store_hash, "TAKEN0000000000A")
     assert kept is not None and kept.batch_id == "someone-else" and kept.code == "taken0000000000a"
     assert all(table.get_code(store.store_hash, code) for code in batch.codes)
-    assert draws == [120, 1]
+    assert draws == [batch_size, 1]
+    # And the export (written beside the claims) holds the final codes, not the replaced one
+    assert sorted(export_codes(batch)) == sorted(batch.codes)
 
 
 def test_generator_marks_the_batch_failed_on_its_last_delivery(

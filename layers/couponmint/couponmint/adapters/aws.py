@@ -21,6 +21,16 @@ def dynamodb_client() -> Any:
 
 
 @cache
+def dynamodb_writer() -> Any:
+    """A plain DynamoDB client for the claim transactions, whose items couponmint serializes itself.
+
+    A claim transaction holds 100 items: boto3's resource-level type conversion and botocore's client-side
+    parameter validation of them cost more CPU than DynamoDB takes to write them (it validates them anyway).
+    """
+    return boto3.client("dynamodb", config=_CONFIG.merge(Config(parameter_validation=False)))
+
+
+@cache
 def sqs_client() -> Any:
     return boto3.client("sqs", config=_CONFIG)
 
@@ -32,5 +42,5 @@ def s3_client() -> Any:
 
 def reset_clients() -> None:
     """Forget cached clients (after the endpoint environment changes, e.g. in tests)."""
-    for factory in (dynamodb_resource, dynamodb_client, sqs_client, s3_client):
+    for factory in (dynamodb_resource, dynamodb_client, dynamodb_writer, sqs_client, s3_client):
         factory.cache_clear()

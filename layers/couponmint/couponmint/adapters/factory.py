@@ -1,6 +1,6 @@
 """Adapters wired to the configured resources, for the Lambda handlers (tests build their own)."""
 
-from couponmint.adapters.aws import dynamodb_resource, s3_client, sqs_client
+from couponmint.adapters.aws import dynamodb_resource, dynamodb_writer, s3_client, sqs_client
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.queue import BatchQueue
 from couponmint.adapters.table import CouponTable
@@ -8,7 +8,7 @@ from couponmint.config import get_settings
 
 
 def coupon_table() -> CouponTable:
-    return CouponTable(dynamodb_resource().Table(get_settings().table_name))
+    return CouponTable(dynamodb_resource().Table(get_settings().table_name), dynamodb_writer())
 
 
 def batch_queue() -> BatchQueue:

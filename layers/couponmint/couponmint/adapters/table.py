@@ -17,13 +17,18 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
+import boto3
+from boto3.dynamodb.types import TypeSerializer
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from couponmint.models.jobs import FINISHED_JOB, JobRecord, JobStatus
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord, PromotionRecord, TokenRecord
 
+_SERIALIZER = TypeSerializer()
 # DynamoDB transactions hold at most 100 items.
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 8
@@ -82,27 +87,74 @@ class PromotionFull(Exception):
     """The promotion already holds its one code."""
 
 
+class CodesTaken(Exception):
+    """Another batch holds some of the codes a transaction claimed (so it wrote nothing)."""
+
+    def __init__(self, codes: set[str]) -> None:
+        super().__init__(f"{len(codes)} code(s) taken")
+        self.codes = codes
+
+
 class StaleBatch(Exception):
     """The batch changed since it was read (another delivery of the same message moved it on)."""
 
 
-class CouponTable:
-    """All access to the couponmint table; takes a boto3 ``Table`` resource."""
+def _wire(entry: dict[str, Any]) -> dict[str, Any]:
+    """A transaction entry (Put, Update, ...) written for the resource, in DynamoDB's wire form."""
+    (action, fields), *_ = entry.items()
+    converted = dict(fields)
+    for name in ("Key", "Item", "ExpressionAttributeValues"):
+        if name in fields:
+            converted[name] = {key: _SERIALIZER.serialize(value) for key, value in fields[name].items()}
+    return {action: converted}
 
-    def __init__(self, table: Any) -> None:
+
+def _attribute_value(value: Any) -> dict[str, Any]:
+    """DynamoDB's wire form of a JSON-mode model value (what boto3's TypeSerializer would make of it)."""
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int):
+        return {"N": str(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    raise TypeError(f"no DynamoDB form for {type(value).__name__}")
+
+
+class CouponTable:
+    """All access to the couponmint table.
+
+    Takes a boto3 ``Table`` resource, and optionally the plain client that writes the claim transactions
+    (items serialized here, no client-side validation: see ``aws.dynamodb_writer``); without one, a plain
+    client for the resource's endpoint and region is made when first needed.
+    """
+
+    def __init__(self, table: Any, writer: Any = None) -> None:
         self._table = table
         self._client = table.meta.client
         self.name: str = table.name
+        if writer is not None:
+            self.__dict__["_writer"] = writer
 
-    def _transact(self, items: list[dict[str, Any]]) -> None:
+    @cached_property
+    def _writer(self) -> Any:
+        meta = self._client.meta
+        return boto3.client(
+            "dynamodb",
+            region_name=meta.region_name,
+            endpoint_url=meta.endpoint_url,
+            config=meta.config.merge(Config(parameter_validation=False)),
+        )
+
+    def _transact(self, items: list[dict[str, Any]], *, serialized: bool = False) -> None:
         """TransactWriteItems, retried with jittered backoff while it only conflicts with another transaction.
 
         Concurrent batches finishing together update the same counter items; DynamoDB then cancels all but
         one with `TransactionConflict`, which botocore does not retry by itself.
         """
+        client = self._writer if serialized else self._client
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
-                self._client.transact_write_items(TransactItems=items)
+                client.transact_write_items(TransactItems=items)
                 return
             except ClientError as error:
                 codes = {r.get("Code") for r in error.response.get("CancellationReasons", [])}
@@ -336,6 +388,23 @@ class CouponTable:
                 dropped = True  # someone else removed or renewed it: worth another try
         return dropped
 
+    def promotion_and_store_code_count(self, store_hash: str, promotion_id: int) -> tuple[PromotionRecord | None, int]:
+        """A promotion and its store's number of codes, in one BatchGetItem (what every generation checks)."""
+        promotion_key = {"pk": store_key(store_hash), "sk": _promotion_sk(promotion_id)}
+        stats_key = {"pk": store_key(store_hash), "sk": "STATS"}
+        request: dict[str, Any] = {self.name: {"Keys": [promotion_key, stats_key], "ConsistentRead": True}}
+        found: dict[str, dict[str, Any]] = {}
+        while request:
+            answer = self._client.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(self.name, []):
+                found[item["sk"]] = item
+            request = answer.get("UnprocessedKeys") or {}
+        promotion = found.get(promotion_key["sk"])
+        if promotion is not None and "name" not in promotion:
+            promotion = None  # a bare code count outlives its promotion
+        stats = found.get("STATS")
+        return (_promotion_record(promotion) if promotion else None), (int(stats["code_count"]) if stats else 0)
+
     def store_code_count(self, store_hash: str) -> int:
         item = self._table.get_item(Key={"pk": store_key(store_hash), "sk": "STATS"}).get("Item")
         return int(item["code_count"]) if item else 0
@@ -356,7 +425,7 @@ class CouponTable:
         for start in range(0, len(codes), MAX_TRANSACTION_ITEMS):
             chunk = codes[start : start + MAX_TRANSACTION_ITEMS]
             try:
-                self._transact([self._claim_item(batch.batch_id, code) for code in chunk])
+                self._transact([self._claim_item(batch.batch_id, code) for code in chunk], serialized=True)
             except ClientError as error:
                 if error.response["Error"]["Code"] != "TransactionCanceledException":
                     raise
@@ -373,18 +442,63 @@ class CouponTable:
                 taken |= collided
         return taken
 
-    def _claim_item(self, batch_id: str, code: CodeRecord) -> dict[str, Any]:
-        return {
+    def start_claiming(self, batch: BatchRecord, started: BatchRecord, first: Sequence[CodeRecord]) -> set[str]:
+        """Record `started` (the batch with its candidates written ahead) and claim `first` of its codes, in
+        one transaction: the write-ahead record exists exactly when some of its codes are claimed.
+
+        The record is written over `batch` as read (`version`), or created when the batch is new (a codegen
+        request's batch, which only its message describes). Raises StaleBatch when the record moved on
+        (another delivery started it); returns the codes of `first` another batch holds (then nothing was
+        written: the caller replaces them and starts again).
+        """
+        if len(first) >= MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 1} codes ride with the batch record")
+        record = {
             "Put": {
                 "TableName": self.name,
                 "Item": {
-                    **code_key(code.store_hash, code.code),
-                    "gsi1pk": promotion_codes_key(code.store_hash, code.promotion_id),
-                    "gsi1sk": code.id,
-                    **code.model_dump(mode="json", exclude_none=True),
+                    name: _SERIALIZER.serialize(value)
+                    for name, value in {
+                        **batch_key(started.store_hash, started.batch_id),
+                        **started.model_dump(mode="json"),
+                    }.items()
                 },
+                "ConditionExpression": "attribute_not_exists(pk) OR version = :version",
+                "ExpressionAttributeValues": {":version": {"N": str(batch.version)}},
+            }
+        }
+        try:
+            self._transact([record, *(self._claim_item(batch.batch_id, code) for code in first)], serialized=True)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise StaleBatch(batch.batch_id) from error
+            collided = {
+                code.code
+                for code, reason in zip(first, reasons[1:], strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+            if not collided:
+                raise
+            return collided
+        return set()
+
+    def _claim_item(self, batch_id: str, code: CodeRecord) -> dict[str, Any]:
+        """A claim's Put, in DynamoDB's wire form (for the plain writer client)."""
+        item = {
+            **code_key(code.store_hash, code.code),
+            "gsi1pk": promotion_codes_key(code.store_hash, code.promotion_id),
+            "gsi1sk": code.id,
+            **code.model_dump(mode="json", exclude_none=True),
+        }
+        return {
+            "Put": {
+                "TableName": self.name,
+                "Item": {name: _attribute_value(value) for name, value in item.items()},
                 "ConditionExpression": "attribute_not_exists(pk) OR batch_id = :batch",
-                "ExpressionAttributeValues": {":batch": batch_id},
+                "ExpressionAttributeValues": {":batch": {"S": batch_id}},
             }
         }
 
@@ -542,16 +656,6 @@ class CouponTable:
             return None
         return BatchRecord.model_validate(_plain({k: v for k, v in item.items() if k not in ("pk", "sk")}))
 
-    def batch_status(self, store_hash: str, batch_id: str) -> BatchStatus | None:
-        """Only the batch's status (a few bytes, where the whole record is ~5 KB): cheap to poll."""
-        item = self._table.get_item(
-            Key=batch_key(store_hash, batch_id),
-            ConsistentRead=True,
-            ProjectionExpression="#s",
-            ExpressionAttributeNames={"#s": "status"},
-        ).get("Item")
-        return BatchStatus(item["status"]) if item else None
-
     def record_batch_codes(self, batch: BatchRecord, codes: list[str], first_code_id: int | None = None) -> BatchRecord:
         """Write the batch's candidate codes ahead of claiming them (and any replacements).
 
@@ -574,42 +678,64 @@ class CouponTable:
         )
         return updated
 
-    def complete_batch(self, batch: BatchRecord, export_key: str, completed: datetime) -> BatchRecord:
-        """Mark the batch DONE and count its codes (store and promotion), in one transaction."""
+    def complete_batch(
+        self, batch: BatchRecord, export_key: str, completed: datetime, claims: Sequence[CodeRecord] = ()
+    ) -> BatchRecord:
+        """Claim the batch's last `claims`, mark it DONE and count its codes (store, promotion, job), in one
+        transaction of at most 100 items (`completion_room` says how many claims fit).
+
+        Raises CodesTaken when another batch holds some of `claims` (then nothing was written) and StaleBatch
+        when the record moved on (another delivery finished it).
+        """
         done = batch.model_copy(
             update={"status": BatchStatus.DONE, "export_key": export_key, "version": batch.version + 1}
         )
+        finish = [
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": batch_key(batch.store_hash, batch.batch_id),
+                    "UpdateExpression": "SET #s = :done, export_key = :key, completed = :completed, version = :next",
+                    "ConditionExpression": "version = :version",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": {
+                        ":done": BatchStatus.DONE.value,
+                        ":key": export_key,
+                        ":completed": _iso(completed),
+                        ":version": batch.version,
+                        ":next": batch.version + 1,
+                    },
+                }
+            },
+            *self._count_codes(batch.store_hash, batch.promotion_id, len(batch.codes)),
+            *self._count_job_batch(batch, generated=len(batch.codes), failed=0),
+        ]
+        if len(claims) > MAX_TRANSACTION_ITEMS - len(finish):
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - len(finish)} claims fit beside the completion")
         try:
             self._transact(
-                [
-                    {
-                        "Update": {
-                            "TableName": self.name,
-                            "Key": batch_key(batch.store_hash, batch.batch_id),
-                            "UpdateExpression": (
-                                "SET #s = :done, export_key = :key, completed = :completed, version = :next"
-                            ),
-                            "ConditionExpression": "version = :version",
-                            "ExpressionAttributeNames": {"#s": "status"},
-                            "ExpressionAttributeValues": {
-                                ":done": BatchStatus.DONE.value,
-                                ":key": export_key,
-                                ":completed": _iso(completed),
-                                ":version": batch.version,
-                                ":next": batch.version + 1,
-                            },
-                        }
-                    },
-                    *self._count_codes(batch.store_hash, batch.promotion_id, len(batch.codes)),
-                    *self._count_job_batch(batch, generated=len(batch.codes), failed=0),
-                ]
+                [*map(_wire, finish), *(self._claim_item(batch.batch_id, code) for code in claims)], serialized=True
             )
         except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
             reasons: list[Any] = list(error.response.get("CancellationReasons", []))
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise StaleBatch(batch.batch_id) from error
-            raise
+            collided = {
+                code.code
+                for code, reason in zip(claims, reasons[len(finish) :], strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+            if not collided:
+                raise
+            raise CodesTaken(collided) from error
         return done
+
+    @staticmethod
+    def completion_room(batch: BatchRecord) -> int:
+        """How many claims fit in `complete_batch`'s transaction beside the batch's own items."""
+        return MAX_TRANSACTION_ITEMS - 3 - (batch.job_id is not None)
 
     def _count_codes(self, store_hash: str, promotion_id: int, delta: int) -> list[dict[str, Any]]:
         """Transaction items that add `delta` to the store's and the promotion's code counts."""

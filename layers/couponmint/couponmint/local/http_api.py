@@ -121,6 +121,9 @@ class _ProxyRequestHandler(BaseHTTPRequestHandler):
 
     server: "LocalApiServer"
     protocol_version = "HTTP/1.1"  # keep-alive, as API Gateway offers; every answer has Content-Length
+    # Headers and body go out as two writes: with Nagle's algorithm on, the body would wait for the client's
+    # delayed ACK of the headers (up to 40 ms on Linux) on every kept-alive connection.
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         if urlsplit(self.path).path == HEALTH_PATH:

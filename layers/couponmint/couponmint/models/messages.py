@@ -1,13 +1,29 @@
 """Queue messages: one model shared by the producer (API) and the consumer (generator)."""
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser.models import SqsRecordModel
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Json, StrictInt, Tag
 
+from couponmint.models.codegen import CodeFormat
+
+
+class NewBatch(BaseModel):
+    """What a codegen request asked for. Its batch is not recorded yet: the generator records it in the
+    transaction that claims its first codes (one write instead of the API's put, a read and a write-ahead)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    batch_size: Annotated[StrictInt, Field(ge=1)]
+    max_uses: StrictInt
+    max_uses_per_customer: StrictInt
+    code_format: CodeFormat
+    created: datetime
+
 
 class GenerateBatchMessage(BaseModel):
-    """Asks the generator to complete one batch; everything else is on the batch record."""
+    """Asks the generator to complete one batch: a recorded one (a job's), or a codegen request's `new` one."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -15,6 +31,7 @@ class GenerateBatchMessage(BaseModel):
     store_hash: Annotated[str, Field(min_length=1, max_length=64)]
     promotion_id: StrictInt
     batch_id: Annotated[str, Field(min_length=1, max_length=64)]
+    new: NewBatch | None = None
 
 
 class PlanJobMessage(BaseModel):

@@ -1,4 +1,4 @@
-"""Codegen on the API side: check the promotion and capacity, record a batch, queue it, wait for it."""
+"""Codegen on the API side: check the promotion and capacity, queue a new batch, wait for the generator."""
 
 import time
 import uuid
@@ -9,8 +9,9 @@ from couponmint.adapters.queue import BatchQueue
 from couponmint.adapters.table import CouponTable
 from couponmint.errors import BatchFailed, InvalidRequest, NotAllowed, NotFound
 from couponmint.logic.codes import alphabet_without, capacity_shortfall
+from couponmint.logic.polling import CompletionTimes
 from couponmint.models.codegen import CodeFormat, CodegenData, CodegenRequest, GeneratedCode, iso_timestamp
-from couponmint.models.messages import GenerateBatchMessage
+from couponmint.models.messages import GenerateBatchMessage, NewBatch
 from couponmint.models.records import BatchRecord, BatchStatus, PromotionRecord
 
 BULK_ONLY = (
@@ -19,50 +20,61 @@ BULK_ONLY = (
 FINISHED = {BatchStatus.DONE, BatchStatus.FAILED}
 
 
-def bulk_promotion(table: CouponTable, store_hash: str, promotion_id: int) -> PromotionRecord:
-    """The promotion, if it exists in this store and takes generated codes."""
-    promotion = table.get_promotion(store_hash, promotion_id)
+def check_generation(
+    table: CouponTable, store_hash: str, promotion_id: int, code_format: CodeFormat, requested: int
+) -> PromotionRecord:
+    """The promotion, if it exists in this store and takes generated codes, and the format's space has room
+    for the store's codes plus `requested` more (both read at once)."""
+    promotion, store_codes = table.promotion_and_store_code_count(store_hash, promotion_id)
     if promotion is None:
         raise NotFound(f"promotion {promotion_id} does not exist")
     if not promotion.allows_bulk_codes:
         raise NotAllowed(BULK_ONLY)
-    return promotion
-
-
-def check_capacity(table: CouponTable, store_hash: str, code_format: CodeFormat, requested: int) -> None:
-    """Refuse a format whose space is too small for the store's codes plus `requested` more."""
     alphabet = alphabet_without(code_format.exclude_characters)
-    shortfall = capacity_shortfall(
-        len(alphabet), code_format.code_length, table.store_code_count(store_hash), requested
-    )
+    shortfall = capacity_shortfall(len(alphabet), code_format.code_length, store_codes, requested)
     if shortfall:
         raise InvalidRequest(shortfall)
+    return promotion
 
 
 def start_batch(
     table: CouponTable, queue: BatchQueue, store_hash: str, promotion_id: int, request: CodegenRequest
 ) -> BatchRecord:
-    """Record a PENDING batch and queue it for the generator."""
-    bulk_promotion(table, store_hash, promotion_id)
-    check_capacity(table, store_hash, request.code_format, request.batch_size)
-    batch = BatchRecord(
-        store_hash=store_hash,
-        promotion_id=promotion_id,
-        batch_id=uuid.uuid4().hex,
-        status=BatchStatus.PENDING,
+    """Queue a new batch for the generator, which records it when it starts it; returns it as PENDING.
+
+    Nothing is written here: a batch the queue did not take does not exist (the request fails), and one it
+    took is recorded by the generator in the transaction that claims its first codes.
+    """
+    check_generation(table, store_hash, promotion_id, request.code_format, request.batch_size)
+    new = NewBatch(
         batch_size=request.batch_size,
         max_uses=request.max_uses,
         max_uses_per_customer=request.max_uses_per_customer,
         code_format=request.code_format,
         created=datetime.now(UTC),
     )
-    table.put_batch(batch)
-    try:
-        queue.send(GenerateBatchMessage(store_hash=store_hash, promotion_id=promotion_id, batch_id=batch.batch_id))
-    except Exception as error:
-        table.fail_batch(store_hash, batch.batch_id, f"could not queue the batch: {type(error).__name__}")
-        raise
-    return batch
+    batch_id = uuid.uuid4().hex
+    queue.send(GenerateBatchMessage(store_hash=store_hash, promotion_id=promotion_id, batch_id=batch_id, new=new))
+    return new_batch_record(store_hash, promotion_id, batch_id, new)
+
+
+def new_batch_record(store_hash: str, promotion_id: int, batch_id: str, new: NewBatch) -> BatchRecord:
+    """The PENDING record of a codegen request's batch (before the generator has written anything)."""
+    return BatchRecord(
+        store_hash=store_hash,
+        promotion_id=promotion_id,
+        batch_id=batch_id,
+        status=BatchStatus.PENDING,
+        batch_size=new.batch_size,
+        max_uses=new.max_uses,
+        max_uses_per_customer=new.max_uses_per_customer,
+        code_format=new.code_format,
+        created=new.created,
+    )
+
+
+# How long this process has seen batches take, to poll near the moment a batch finishes.
+COMPLETION_TIMES = CompletionTimes()
 
 
 def wait_for_batch(
@@ -72,20 +84,31 @@ def wait_for_batch(
     *,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    times: CompletionTimes = COMPLETION_TIMES,
 ) -> BatchRecord:
-    """Poll the batch's status (consistent reads of that one attribute, every 15 ms at first, backing off to
-    100 ms) until it finishes or the budget runs out; then read the whole record once."""
-    deadline = clock() + budget_seconds
-    delay = 0.015
-    status = batch.status
-    while status not in FINISHED:
+    """Read the batch (consistently; `logic.polling` says when) until it finishes or the budget runs out.
+
+    Polls come near the moment the batch is expected to finish, so there are few: each reads the whole record
+    (~5 KB for 250 codes), which saves a last read. A batch the generator has not started when the budget
+    runs out is recorded PENDING here (unless the generator records it meanwhile), so the 202 answer's batch
+    can be looked up.
+    """
+    started = clock()
+    deadline = started + budget_seconds
+    recorded: BatchRecord | None = None
+    for wait in times.waits(batch.batch_size):
         remaining = deadline - clock()
         if remaining <= 0:
             break
-        sleep(min(delay, remaining))
-        delay = min(delay * 1.2, 0.1)
-        status = table.batch_status(batch.store_hash, batch.batch_id) or status
-    return table.get_batch(batch.store_hash, batch.batch_id) or batch
+        sleep(min(wait, remaining))
+        recorded = table.get_batch(batch.store_hash, batch.batch_id)
+        if recorded is not None and recorded.status in FINISHED:
+            times.observe(batch.batch_size, clock() - started)
+            return recorded
+    if recorded is None:
+        table.put_batch_once(batch)
+        recorded = table.get_batch(batch.store_hash, batch.batch_id)
+    return recorded or batch
 
 
 def find_batch(table: CouponTable, store_hash: str, promotion_id: int, batch_id: str) -> BatchRecord:

@@ -12,7 +12,7 @@ from couponmint.models.jobs import FINISHED_JOB, JobRecord, JobRequest, JobStatu
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
-from couponmint.service.codegen import bulk_promotion, check_capacity
+from couponmint.service.codegen import check_generation
 
 # Batches recorded and queued per planning message: 250 batches of 250 = 62,500 codes, well inside one invocation.
 PLAN_SLICE = 250
@@ -32,8 +32,7 @@ def start_job(
 
     With a `job_id` given (a scheduled tick), a job that already exists is returned as it is.
     """
-    bulk_promotion(table, store_hash, promotion_id)
-    check_capacity(table, store_hash, request.code_format, request.quantity)
+    check_generation(table, store_hash, promotion_id, request.code_format, request.quantity)
     job = JobRecord(
         store_hash=store_hash,
         promotion_id=promotion_id,
