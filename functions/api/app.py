@@ -243,14 +243,13 @@ def generate_codes(store_hash: str, promotion_id: str, body: Annotated[CodegenRe
 
 
 def generate(store_hash: str, promotion_id: int, body: CodegenRequest) -> Response[Any]:
-    table = coupon_table()
-    with limits.concurrency_slot(table, store_hash, "codegen", uuid.uuid4().hex):
-        batch = codegen.start_batch(table, batch_queue(), store_hash, promotion_id, body)
-        metrics.add_metric(name="BatchesRequested", unit=MetricUnit.Count, value=1)
-        finished = codegen.wait_for_batch(table, batch, get_settings().api_wait_seconds)
+    finished = codegen.generate(
+        coupon_table(), batch_queue(), store_hash, promotion_id, body, get_settings().api_wait_seconds
+    )
+    metrics.add_metric(name="BatchesRequested", unit=MetricUnit.Count, value=1)
     if finished.status not in codegen.FINISHED:
-        location = f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/batches/{batch.batch_id}"
-        logger.info("batch still running, answering 202", batch_id=batch.batch_id)
+        location = f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/batches/{finished.batch_id}"
+        logger.info("batch still running, answering 202", batch_id=finished.batch_id)
         return json_response(202, batch_response(finished), {"Location": location})
     return json_response(201, CodegenResponse(data=codegen.batch_data(finished)))
 

@@ -1,5 +1,6 @@
 """The `couponmint` command: tokens (create, list, revoke) and promotions, against the template's table."""
 
+import time
 from typing import Any
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from couponmint.adapters.factory import coupon_table
 from couponmint.cli import main
 from couponmint.config import get_settings
+from couponmint.errors import Unauthenticated
 from couponmint.models.records import Scope
 from couponmint.service import accounts
 
@@ -33,8 +35,29 @@ def test_cli_tokens_create_list_and_revoke(
     assert record.token_hash[:12] in listing and "store_v2_marketing_read_only" in listing
     # When it is revoked by its hash prefix
     assert "revoked" in run(capsys, "tokens", "revoke", record.token_hash[:16])
-    # Then it no longer authenticates
+    # Then it is gone, and it no longer authenticates once the API's cache of it has expired
     assert table.get_token(record.token_hash) is None
+    later = time.monotonic() + accounts.TOKEN_CACHE_SECONDS + 1
+    with pytest.raises(Unauthenticated):
+        accounts.authorize(table, token, fresh_store, modifies=False, clock=lambda: later)
+
+
+def test_cli_revoked_token_stops_working_within_the_cache_time(
+    resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a token the API has just accepted (and so remembers)
+    token = run(capsys, "tokens", "create", "--store", fresh_store).strip()
+    table = coupon_table()
+    now = [1000.0]
+    record = accounts.authorize(table, token, fresh_store, modifies=True, clock=lambda: now[0])
+    # When it is revoked
+    run(capsys, "tokens", "revoke", record.token_hash[:16])
+    # Then it may still pass until the cache time is over, and never after
+    now[0] += accounts.TOKEN_CACHE_SECONDS - 0.5
+    assert accounts.authorize(table, token, fresh_store, modifies=True, clock=lambda: now[0]) == record
+    now[0] += 1.0
+    with pytest.raises(Unauthenticated):
+        accounts.authorize(table, token, fresh_store, modifies=True, clock=lambda: now[0])
 
 
 def test_cli_tokens_create_defaults_to_the_modify_scope(

@@ -29,7 +29,7 @@ def pending_batch(store: Store, batch_size: int = 5, **fields: Any) -> str:
             sent.append(message)
             return "not-sent"
 
-    codegen.start_batch(coupon_table(), NoQueue(), store.store_hash, 1, request)  # type: ignore[arg-type]
+    codegen.queue_batch(NoQueue(), store.store_hash, 1, request)  # type: ignore[arg-type]
     return sent[0].model_dump_json()
 
 

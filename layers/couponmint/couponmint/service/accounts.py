@@ -2,7 +2,8 @@
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from couponmint.adapters.table import CouponTable
@@ -33,9 +34,39 @@ def create_token(
     return token
 
 
-def authorize(table: CouponTable, token: str | None, store_hash: str, *, modifies: bool) -> TokenRecord:
+# Each process reads a known token's record at most once per this many seconds (as API Gateway's authorizer
+# cache does, for 300 s by default): a revoked token stops working within that time. Unknown tokens are
+# looked up every time, so a new token works at once.
+TOKEN_CACHE_SECONDS = 10.0
+TOKEN_CACHE_SIZE = 1000
+_known_tokens: dict[str, tuple[float, TokenRecord]] = {}
+
+
+def _token_record(table: CouponTable, token_hash: str, clock: Callable[[], float]) -> TokenRecord | None:
+    now = clock()
+    cached = _known_tokens.get(token_hash)
+    if cached and cached[0] > now:
+        return cached[1]
+    record = table.get_token(token_hash)
+    if len(_known_tokens) >= TOKEN_CACHE_SIZE:
+        _known_tokens.clear()
+    if record is None:
+        _known_tokens.pop(token_hash, None)
+    else:
+        _known_tokens[token_hash] = (now + TOKEN_CACHE_SECONDS, record)
+    return record
+
+
+def authorize(
+    table: CouponTable,
+    token: str | None,
+    store_hash: str,
+    *,
+    modifies: bool,
+    clock: Callable[[], float] = time.monotonic,
+) -> TokenRecord:
     """The token's record, if it may act on `store_hash` (modify scope for writes), else an error."""
-    record = table.get_token(hash_token(token)) if token else None
+    record = _token_record(table, hash_token(token), clock) if token else None
     if record is None:
         raise Unauthenticated("missing or unknown X-Auth-Token")
     needed = {Scope.MODIFY} if modifies else {Scope.MODIFY, Scope.READ_ONLY}

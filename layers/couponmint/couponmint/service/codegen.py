@@ -3,6 +3,7 @@
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from couponmint.adapters.queue import BatchQueue
@@ -13,6 +14,7 @@ from couponmint.logic.polling import CompletionTimes
 from couponmint.models.codegen import CodeFormat, CodegenData, CodegenRequest, GeneratedCode, iso_timestamp
 from couponmint.models.messages import GenerateBatchMessage, NewBatch
 from couponmint.models.records import BatchRecord, BatchStatus, PromotionRecord
+from couponmint.service import limits
 
 BULK_ONLY = (
     "Bulk code generation is only supported for promotions with redemption_type of 'COUPON' and coupon_type of 'BULK'."
@@ -37,15 +39,35 @@ def check_generation(
     return promotion
 
 
-def start_batch(
-    table: CouponTable, queue: BatchQueue, store_hash: str, promotion_id: int, request: CodegenRequest
+def generate(
+    table: CouponTable,
+    queue: BatchQueue,
+    store_hash: str,
+    promotion_id: int,
+    request: CodegenRequest,
+    budget_seconds: float,
 ) -> BatchRecord:
+    """Hold one of the store's codegen slots while a new batch is checked, queued and waited for.
+
+    The check only reads, so it runs while the slot is being taken (one round trip instead of two) and
+    counts only once the slot is held. Returns the batch finished, or as it is when the budget ran out.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as beside:
+        checked = beside.submit(
+            check_generation, table, store_hash, promotion_id, request.code_format, request.batch_size
+        )
+        with limits.concurrency_slot(table, store_hash, "codegen", uuid.uuid4().hex):
+            checked.result()
+            batch = queue_batch(queue, store_hash, promotion_id, request)
+            return wait_for_batch(table, batch, budget_seconds)
+
+
+def queue_batch(queue: BatchQueue, store_hash: str, promotion_id: int, request: CodegenRequest) -> BatchRecord:
     """Queue a new batch for the generator, which records it when it starts it; returns it as PENDING.
 
     Nothing is written here: a batch the queue did not take does not exist (the request fails), and one it
     took is recorded by the generator in the transaction that claims its first codes.
     """
-    check_generation(table, store_hash, promotion_id, request.code_format, request.batch_size)
     new = NewBatch(
         batch_size=request.batch_size,
         max_uses=request.max_uses,
