@@ -49,90 +49,56 @@ next while the ratios move much less. Repeats are summarised as median, min and 
 - **Jobs** (`bench/jobs.py`): `POST .../codegen/jobs {"quantity": N}` polled to COMPLETED, against the floor's
   aggregate rate with 10 writers (the generator's concurrency); peak RSS sampled during each job.
 - Profiles: `python -m bench.profile` (py-spy on the stack process, flamegraphs and summaries in
-  bench/results/), `python -m bench.what_if compare --fix ...` (the request benchmark with a proposed fix
-  patched into the stack in memory, next to the stack as it is).
+  bench/results/), `python -m bench.trace` (every AWS call and garbage-collector pause of the stack, timed:
+  calls per request and the timeline of the median request).
 """
 
 FINDINGS = """\
-## What the profiles found
-
-Measured with `python -m bench.profile` (py-spy, 200 Hz), the `trace` patch of `bench/what_if.py` (every AWS
-call of the stack with its start and end) and `python -m bench.what_if compare`, on the same machine while
-other test suites were running; the what-if figures are medians of 5 rounds and noisy (±0.3).
+## What the profiles found, and what changed
 
 **The kernel** spent its time creating a million `str` objects one slice and one f-string at a time, and a
 dict to de-duplicate them. It now lays the codes out as lines of one buffer (random columns poured in with
-strided slice assignments), splits it once, and checks distinctness with one `set`. Side by side in one
-process (the old kernel from commit 23dbe0f, interleaved, 5 calls each, the machine busy): 1.42 M → 2.43 M
-codes/s median (up to 3.5 M on a quiet machine).
-What is left is what a list of a million distinct strings costs in CPython: creating the strings (~50 ms),
-hashing them into a set (~100-150 ms), and `os.urandom` (~45 ms).
+strided slice assignments), splits it once, and checks distinctness with one `set`: 1.42 M → 2.4-3.5 M
+codes/s. What is left is what a list of a million distinct strings costs in CPython: creating the strings
+(~50 ms), hashing them into a set (~100-150 ms), and `os.urandom` (~45 ms).
 
-**The floor is mostly boto3.** A 250-code claim costs ~55 ms of this process's CPU at 1 client (in the
-stack's profile, botocore's parameter validation and boto3's TypeSerializer alone are 41 % of all samples,
-more than half of `claim_codes`) and 60-150 ms of DynamoDB Local's, whose transactions do not run in parallel:
-sending the three transactions of a claim at once saved nothing locally.
+**The request at 1 client** was 2.24x its floor (p50 282 ms against 130 ms). Traced with `python -m
+bench.trace` and profiled with `python -m bench.profile`, it paid for four things the floor does not:
 
-**A request at 1 client**, cut into phases (`python -m bench.what_if phases`: 15 requests traced, the floor
-measured between them; medians in ms):
+1. **Nagle's algorithm on the local API's kept-alive connections**: the answer's body waited for the client's
+   delayed ACK of its headers, ~40 ms on every answer (found as the gap between the client's time and the
+   stack's own log of the request). Fix: `disable_nagle_algorithm` (TCP_NODELAY) on the local server.
+2. **Full garbage collections** of the stack process's large heap (every function's handler copies live in
+   one process): ~100 ms, one request in 5-10 (found with `gc.callbacks` in the trace). Fix: `gc.freeze()`
+   once the stack has started.
+3. **Round trips the floor does not make**: the API's PutItem of the batch, the generator's GetItem, id
+   counter, write-ahead UpdateItem, S3 PutObject and DONE transaction, status polls every 15-100 ms and a
+   last full read: 17 DynamoDB calls a request, each ~3 ms of DynamoDB Local's CPU, ~60 ms in all.
+4. **boto3's TypeSerializer and botocore's parameter validation** of the 250 claim items: 31 % of the stack's
+   py-spy samples, ~30 ms of CPU a request. Fix: claim items written in DynamoDB's wire form, sent on a plain
+   client without client-side validation (DynamoDB validates them anyway).
 
-| phase | as it is | light polls | what |
-|---|---:|---:|---|
-| API prelude | 26 | 33 | token, promotion, code-count GetItems in turn; PutItem of the batch; SendMessage |
-| queue | 0 | 0 | the poller hands the message to the generator within a millisecond |
-| generator prelude | 18 | 22 | GetItem of the batch; UpdateItems of the id counter and the write-ahead list |
-| claims | 212 | 204 | the floor's work, slower here: it shares the process and DynamoDB Local with the polls |
-| generator post | 24 | 25 | S3 PutObject of the CSV, TransactWriteItems marking DONE and counting |
-| detection | 41 | 14 | DONE to the API's poll that sees it (backoff 20 → 30 → 45 → 68 → 101 ms...) |
-| request at the client | 325 | 340 | (other test suites were running: compare phases, not totals) |
-| floor, measured in between | 159 | 183 | |
+The round trips, now: the API sends the batch's description in its message instead of writing it; the
+generator records the batch (its write-ahead list of candidates) in the transaction that claims its first 99
+codes, and claims its last codes in the transaction that marks it DONE and counts them (so a batch of 250 is
+three transactions, as the floor is); the CSV export is written beside the claims; the promotion and the
+store's code count are one BatchGetItem, read while the concurrency slot is taken; a known token is cached
+for 10 s; the API polls with full reads at a time learned from earlier batches of the same size
+(`logic/polling.py`), so one poll usually finds the batch DONE. Per request: 10 DynamoDB calls instead of
+17. The crash-at-every-step and collision tests cover the new transaction layout.
 
-**At 10 clients** the stack process holds the GIL about half the time; 71 % of that is `claim_codes` (the
-floor's own work), 10 % the polls' full-record reads, 6 % Powertools' batch handling around the generator,
-3 % each the CSV and the write-ahead update. Per request the stack uses ~97 ms of CPU and DynamoDB Local
-~85 ms, against the floor's ~60 ms of DynamoDB Local per claim: the extra single-item calls and polls queue up
-in DynamoDB Local behind everyone's transactions.
+Measured step by step (`request ÷ floor`, 1 client, 5 rounds of 8 requests; the rounds spread ±0.2):
+hand-serialized claims 1.86 → 1.97-2.12 (stack CPU 107 → 80-93 ms a request, the ratio within the noise);
+generator records the batch, CSV beside the claims 1.88; BatchGetItem and learned polls 1.91; `gc.freeze()`
+1.70; DONE in the last claim transaction 1.89 (a slow-floor run); TCP_NODELAY 1.41 and 1.38 (10 clients:
+1.08); token cache and check beside the slot 1.39-1.47.
 
-What the proposed fixes gave (`python -m bench.what_if compare`: the stack as it is, then patched, 5 rounds
-each; request ÷ floor p50, median of the rounds; results in bench/results/what-if-*.json):
-
-| fix patched in | 1 client: as is → fixed | 10 clients: as is → fixed |
-|---|---:|---:|
-| light polls every 10 ms | 2.40 → 1.91 | 1.67 → 1.74 |
-| light polls every 25 ms + a batch's 3 claim transactions at once | 2.64 → 1.88 | 1.79 → 1.64 |
-| one message per generator invocation (BatchSize 1) | 2.26 → 2.08 | 1.63 → 1.76 |
-
-### Recommended fixes (files the benchmark does not own)
-
-1. `service/codegen.py` `wait_for_batch`: poll the status only (`ProjectionExpression="#s"`, ~100 bytes
-   instead of 4.6 KB parsed into 250 codes each time) at a fixed 10-20 ms, and read the whole record once when
-   it is finished. It removes the 37 ms detection gap and the polls' cost in the stack and DynamoDB Local. On
-   AWS the polls still cost RRUs on the whole item size (2 RRU each, strongly consistent): at 20 ms that is
-   ~30 polls x 2 RRU per 250-code request, $0.03 per million codes.
-2. `service/codegen.py` / `adapters/table.py`: read the token, the promotion and the store's code count in one
-   `BatchGetItem` (all three keys are known from the request): -2 round trips (~8 ms here).
-3. `service/generation.py`: write the CSV export to S3 while the claims run (the candidates are on the batch
-   record already; rewrite it only if a collision replaced codes): -1 round trip off the critical path
-   (~8-15 ms here).
-4. `service/generation.py`: skip the generator's first GetItem by making the write-ahead update conditional
-   (`status = PENDING`, `ReturnValues=ALL_NEW`) and reading the batch only when that condition fails (a
-   redelivery) — the message would need to carry the batch's format. -1 round trip (~4 ms).
-5. `adapters/table.py` `claim_codes`: on AWS, send a batch's transactions of 100 at the same time (three
-   threads): claiming takes one transaction's time instead of three. It saved nothing against DynamoDB Local,
-   which runs transactions one at a time, so it does not show in the local ratio.
-6. Not recommended: BatchSize 1 for the generator's queue (measured worse at 10 clients).
-
-Fixes 1-4 take about 60 ms off a request at 1 client (detection -27, API prelude -10, S3 export -10, generator
-prelude -5 to -10, and some of the claims' slowdown): from ~2.3x to an estimated ~1.6x of the floor here. The
-rest is the design's own round trips (record the batch, queue it, reserve ids, write ahead, mark DONE) at
-~5 ms each on DynamoDB Local and moto, against a floor of only three calls; getting under 1.5x at 1 client
-locally also needs the generator to create the batch record itself (the API would record it only when it
-answers 202) or the claims in parallel against a store that runs them in parallel (AWS). At 10 clients no
-single fix moved the ratio beyond the noise (1.5-1.8x): there the gap is the request's extra work in
-DynamoDB Local (~85-95 ms of its CPU per request against ~70-75 ms per floor claim) and in the stack process,
-on two shared cores; fixes 1-4 each remove some of that work.
-`local/poller.py` was checked and is not a cause: a message reaches the generator within a millisecond of
-SendMessage, so it was left alone.
+What the floor itself costs: three TransactWriteItems of ~100 Puts each, ~45 ms of this process's CPU
+(botocore still serializes each item against the service model: ~60 % of it) and ~135-185 ms of DynamoDB
+Local's CPU per claim, which runs transactions one at a time — so sending a batch's transactions at once
+saves nothing locally (on AWS it would: see scaling.md). What a request still adds: the quota and
+concurrency-slot writes, SendMessage and the queue hop, the id counter, one or two polls and the slot's
+release, ~10 calls at ~3-9 ms each on DynamoDB Local and moto, on the same two cores as the floor's work.
 """
 
 

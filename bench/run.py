@@ -67,7 +67,7 @@ QUICK = Plan(
     name="quick",
     kernel=KernelSettings(repeats=5),
     request=RequestSettings(
-        concurrency_levels=(1, 10), rounds=5, requests_per_client={1: 6, 10: 2}, warmup_requests_per_client=3
+        concurrency_levels=(1, 10), rounds=7, requests_per_client={1: 8, 10: 2}, warmup_requests_per_client=3
     ),
     job_quantities=(10_000,),
 )
