@@ -23,20 +23,20 @@ def record_handler(record: GenerateBatchRecord) -> None:
     message = record.body
     match message:
         case GenerateBatchMessage():
-            generate_batch(message, last_delivery=int(record.attributes.ApproximateReceiveCount) >= max_receives())
+            generate_batch(message, receive_count=int(record.attributes.ApproximateReceiveCount))
         case PlanJobMessage():
             jobs.plan_job(coupon_table(), batch_queue(), message)
         case AssembleJobMessage():
             jobs.assemble_job(coupon_table(), export_store(), message)
 
 
-def generate_batch(message: GenerateBatchMessage, *, last_delivery: bool) -> None:
+def generate_batch(message: GenerateBatchMessage, *, receive_count: int) -> None:
     table = coupon_table()
     try:
-        batch = complete_batch(table, export_store(), message)
+        batch = complete_batch(table, export_store(), message, redelivered=receive_count > 1)
     except Exception as error:
         # The queue redrives the message to the DLQ after this receive: record why on the batch first.
-        if last_delivery:
+        if receive_count >= max_receives():
             logger.exception("batch failed for good", batch_id=message.batch_id)
             failed = give_up(table, message, f"{type(error).__name__}: {error}")
             if failed is not None:

@@ -179,6 +179,53 @@ def test_generator_marks_the_batch_failed_on_its_last_delivery(
     assert batch.error == "OSError: S3 is unreachable"
 
 
+def test_generator_records_a_batch_that_fails_before_it_started_as_failed(
+    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a codegen request's batch whose generator fails before its first transaction (nothing recorded)
+    body = pending_batch(store)
+    batch_id = json.loads(body)["batch_id"]
+    from couponmint.adapters.table import CouponTable
+
+    def broken(self: Any, *args: Any) -> int:
+        raise OSError("DynamoDB is unreachable")
+
+    monkeypatch.setattr(CouponTable, "reserve_ids", broken)
+    generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    assert coupon_table().get_batch(store.store_hash, batch_id) is None
+    # When it fails on its last delivery too
+    answer = generator_handler(
+        sqs_event(body, receive_count=get_settings().max_receive_count), local_context("GeneratorFunction")
+    )
+    # Then the batch is recorded FAILED with the reason (so the 202 answer's batch reads FAILED), no codes made
+    assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["message-0"]
+    batch = coupon_table().get_batch(store.store_hash, batch_id)
+    assert batch is not None and batch.status is BatchStatus.FAILED and batch.codes == []
+    assert batch.error == "OSError: DynamoDB is unreachable"
+    assert codes_of_promotion(store) == []
+
+
+def test_generator_redelivery_of_a_finished_batch_reads_it_and_writes_nothing(
+    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a batch completed on its first delivery
+    body = pending_batch(store, batch_size=10)
+    generator_handler(sqs_event(body), local_context("GeneratorFunction"))
+    # When SQS delivers it again, with the table refusing every write
+    from couponmint.adapters.table import CouponTable
+
+    def no_writes(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a finished batch was written again")
+
+    for write in ("reserve_ids", "_transact", "record_batch_codes"):
+        monkeypatch.setattr(CouponTable, write, no_writes)
+    answer = generator_handler(sqs_event(body, receive_count=2), local_context("GeneratorFunction"))
+    # Then it is reported done, as it was
+    assert answer == {"batchItemFailures": []}
+    batch = coupon_table().get_batch(store.store_hash, json.loads(body)["batch_id"])
+    assert batch is not None and batch.status is BatchStatus.DONE and len(batch.codes) == 10
+
+
 @pytest.mark.parametrize(
     "body",
     ["not json", '{"store_hash": "demo"}', '{"store_hash": "demo", "promotion_id": 1, "batch_id": "nope"}'],

@@ -44,10 +44,15 @@ def complete_batch(
     exports: ExportStore,
     message: GenerateBatchMessage,
     *,
+    redelivered: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> BatchRecord:
-    if message.new is not None:
-        # A codegen request's batch: start from its message (no read); the first transaction records it.
+    """Complete the message's batch, or return it as it is if it already finished.
+
+    A codegen request's batch on its first delivery starts from its message (no read: the first transaction
+    records it); a redelivered one reads its record first, so a batch already done costs one read.
+    """
+    if message.new is not None and not redelivered:
         batch = new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new)
     else:
         batch = _recorded_batch(table, message)
@@ -74,10 +79,13 @@ def give_up(table: CouponTable, message: GenerateBatchMessage, reason: str) -> B
 
 
 def _recorded_batch(table: CouponTable, message: GenerateBatchMessage) -> BatchRecord:
+    """The batch's record; for a codegen request's batch not yet recorded, the one its message describes."""
     batch = table.get_batch(message.store_hash, message.batch_id)
-    if batch is None:
-        raise BatchMissing(message.batch_id)
-    return batch
+    if batch is not None:
+        return batch
+    if message.new is not None:
+        return new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new)
+    raise BatchMissing(message.batch_id)
 
 
 def _advance(table: CouponTable, exports: ExportStore, batch: BatchRecord, now: Callable[[], datetime]) -> BatchRecord:
