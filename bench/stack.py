@@ -116,27 +116,22 @@ class LocalStackProcess:
         if not self.dynamodb_endpoint or "moto" not in self.pids:
             raise RuntimeError(f"could not find DynamoDB Local and moto under the stack: {self.pids}")
 
+    def _on_dynamodb_local(self) -> dict[str, str]:
+        return {
+            "endpoint_url": self.dynamodb_endpoint,
+            "region_name": "us-east-1",
+            "aws_access_key_id": "local",
+            "aws_secret_access_key": "local",
+        }
+
     def dynamodb(self) -> object:
         """A new boto3 DynamoDB resource on the stack's DynamoDB Local (one per thread: resources are not shared)."""
-        return boto3.session.Session().resource(
-            "dynamodb",
-            endpoint_url=self.dynamodb_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=DYNAMODB_CLIENT_CONFIG,
-        )
+        return boto3.session.Session().resource("dynamodb", config=DYNAMODB_CLIENT_CONFIG, **self._on_dynamodb_local())
 
     def dynamodb_writer(self) -> object:
         """A plain client like the generator's claim writer (`aws.dynamodb_writer`), on the stack's DynamoDB Local."""
-        return boto3.session.Session().client(
-            "dynamodb",
-            endpoint_url=self.dynamodb_endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="local",
-            aws_secret_access_key="local",
-            config=DYNAMODB_CLIENT_CONFIG.merge(Config(parameter_validation=False)),
-        )
+        config = DYNAMODB_CLIENT_CONFIG.merge(Config(parameter_validation=False))
+        return boto3.session.Session().client("dynamodb", config=config, **self._on_dynamodb_local())
 
     def coupon_table_name(self) -> str:
         names = [table.name for table in self.dynamodb().tables.all()]  # type: ignore[attr-defined]

@@ -656,25 +656,17 @@ class CouponTable:
             return None
         return BatchRecord.model_validate(_plain({k: v for k, v in item.items() if k not in ("pk", "sk")}))
 
-    def record_batch_codes(self, batch: BatchRecord, codes: list[str], first_code_id: int | None = None) -> BatchRecord:
-        """Write the batch's candidate codes ahead of claiming them (and any replacements).
+    def record_batch_codes(self, batch: BatchRecord, codes: list[str]) -> BatchRecord:
+        """Write replacements onto a started batch's candidate codes, ahead of claiming them.
 
         Conditional on the version the caller read, so two deliveries of one message cannot both write
         a list: the loser re-reads and carries on with the winner's codes.
         """
-        first_id = batch.first_code_id if first_code_id is None else first_code_id
-        updated = batch.model_copy(
-            update={
-                "codes": codes,
-                "first_code_id": first_id,
-                "status": BatchStatus.CLAIMING,
-                "version": batch.version + 1,
-            }
-        )
+        updated = batch.claiming(codes)
         self._update_batch(
             batch,
-            "SET codes = :codes, first_code_id = :first, #s = :status, version = :next",
-            {":codes": codes, ":first": first_id, ":status": BatchStatus.CLAIMING.value},
+            "SET codes = :codes, #s = :status, version = :next",
+            {":codes": codes, ":status": BatchStatus.CLAIMING.value},
         )
         return updated
 

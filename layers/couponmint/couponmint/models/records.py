@@ -80,6 +80,13 @@ class BatchRecord(BaseModel):
     version: int = 0
     job_id: str | None = None
 
+    def claiming(self, codes: list[str], first_code_id: int | None = None) -> "BatchRecord":
+        """This batch one version on, CLAIMING `codes` (its write-ahead list), ids from `first_code_id`."""
+        first = self.first_code_id if first_code_id is None else first_code_id
+        return self.model_copy(
+            update={"codes": codes, "first_code_id": first, "status": BatchStatus.CLAIMING, "version": self.version + 1}
+        )
+
 
 class CodeRecord(BaseModel):
     store_hash: str

@@ -126,13 +126,18 @@ def _replace(
     table: CouponTable, batch: BatchRecord, pending: list[str], taken: set[str]
 ) -> tuple[BatchRecord, list[str]]:
     """Replace codes another batch holds on the write-ahead record; returns it and the codes to claim."""
+    replacements = _replacements(batch, taken, batch.codes)
+    batch = table.record_batch_codes(batch, [replacements.get(code, code) for code in batch.codes])
+    return batch, [replacements.get(code, code) for code in pending]
+
+
+def _replacements(batch: BatchRecord, taken: set[str], candidates: list[str]) -> dict[str, str]:
+    """A fresh code for each taken one, distinct from every candidate."""
     fmt = batch.code_format
     alphabet = alphabet_without(fmt.exclude_characters)
-    fresh = make_codes(alphabet, fmt.code_length, len(taken), fmt.head, fmt.tail, avoid=set(batch.codes))
-    replacements = dict(zip(sorted(taken), fresh, strict=True))
-    batch = table.record_batch_codes(batch, [replacements.get(code, code) for code in batch.codes])
-    logger.info("replaced colliding codes", batch_id=batch.batch_id, replaced=len(taken))
-    return batch, [replacements.get(code, code) for code in pending]
+    fresh = make_codes(alphabet, fmt.code_length, len(taken), fmt.head, fmt.tail, avoid=set(candidates))
+    logger.info("replacing colliding codes", batch_id=batch.batch_id, replaced=len(taken))
+    return dict(zip(sorted(taken), fresh, strict=True))
 
 
 def _start(table: CouponTable, batch: BatchRecord) -> BatchRecord:
@@ -145,21 +150,12 @@ def _start(table: CouponTable, batch: BatchRecord) -> BatchRecord:
     candidates = make_codes(alphabet, fmt.code_length, batch.batch_size, fmt.head, fmt.tail)
     first_id = table.reserve_ids(batch.store_hash, "code", batch.batch_size)
     for _ in range(MAX_CLAIM_ROUNDS):
-        started = batch.model_copy(
-            update={
-                "codes": candidates,
-                "first_code_id": first_id,
-                "status": BatchStatus.CLAIMING,
-                "version": batch.version + 1,
-            }
-        )
+        started = batch.claiming(candidates, first_id)
         taken = table.start_claiming(batch, started, _code_records(started, candidates[:FIRST_CLAIMS]))
         if not taken:
             return started
-        fresh = make_codes(alphabet, fmt.code_length, len(taken), fmt.head, fmt.tail, avoid=set(candidates))
-        replacements = dict(zip(sorted(taken), fresh, strict=True))
+        replacements = _replacements(batch, taken, candidates)
         candidates = [replacements.get(code, code) for code in candidates]
-        logger.info("replaced colliding codes", batch_id=batch.batch_id, replaced=len(taken))
     raise CollisionsPersist(f"codes of batch {batch.batch_id} kept colliding")
 
 
