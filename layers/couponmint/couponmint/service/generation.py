@@ -7,7 +7,8 @@ The order is what makes it safe:
 2. Claim the rest store-wide, each with a conditional write that also accepts this batch's own earlier claim.
 3. A code another batch holds is replaced on the record first (write-ahead again), then claimed.
 4. Write the CSV export (it starts as soon as the candidates are recorded, and runs beside the claims), then
-   claim the last codes, mark the batch DONE with exactly its codes and count them, in one transaction.
+   mark the batch DONE with exactly its codes and count them, in one transaction that also claims the last
+   codes of a codegen request's batch (`CouponTable.completion_room`).
 """
 
 from collections.abc import Callable
@@ -100,7 +101,7 @@ def _advance(table: CouponTable, exports: ExportStore, batch: BatchRecord, now: 
         exported = batch.codes
         export = beside.submit(exports.put_csv, key, codes_csv(_code_records(batch, exported)))
         for _ in range(MAX_CLAIM_ROUNDS):
-            # The last claims ride in the transaction that marks the batch DONE; the others go before it.
+            # The last claims may ride in the transaction that marks the batch DONE; the others go before it.
             split = max(0, len(pending) - table.completion_room(batch))
             taken = table.claim_codes(batch, _code_records(batch, pending[:split])) if split else set()
             if not taken:
