@@ -140,7 +140,7 @@ def test_generator_replaces_a_code_another_batch_holds_case_insensitively(
     # claims up to 97 and marks the batch DONE, any between claims the rest)
     body = pending_batch(store, batch_size=batch_size)
     answer = generator_handler(sqs_event(body), local_context("GeneratorFunction"))
-    # Then the colliding code was replaced, the other batch keeps its code, and 120 new codes are stored
+    # Then the colliding code was replaced, the other batch keeps its code, and batch_size new codes are stored
     assert answer == {"batchItemFailures": []}
     batch = table.get_batch(store.store_hash, json.loads(body)["batch_id"])
     assert batch is not None and batch.status is BatchStatus.DONE
