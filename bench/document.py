@@ -80,12 +80,13 @@ bench.trace` and profiled with `python -m bench.profile`, it paid for four thing
 
 The round trips, now: the API sends the batch's description in its message instead of writing it; the
 generator records the batch (its write-ahead list of candidates) in the transaction that claims its first 99
-codes, and claims its last codes in the transaction that marks it DONE and counts them (so a batch of 250 is
-three transactions, as the floor is); the CSV export is written beside the claims; the promotion and the
-store's code count are one BatchGetItem, read while the concurrency slot is taken; a known token is cached
-for 10 s; the API polls with full reads at a time learned from earlier batches of the same size
-(`logic/polling.py`), so one poll usually finds the batch DONE. Per request: 10 DynamoDB calls instead of
-17. The crash-at-every-step and collision tests cover the new transaction layout.
+codes, and claims a request's last codes in the transaction that marks it DONE and counts them (so a request
+of 250 is three transactions, as the floor is; a job's batch completes in a small transaction of its own,
+because all of a job's batches update the job's item); the CSV export is written beside the claims; the
+promotion and the store's code count are one BatchGetItem, read while the concurrency slot is taken; a known
+token is cached for 10 s; the API polls with full reads at a time learned from earlier batches of the same
+size (`logic/polling.py`), so one poll usually finds the batch DONE. Per request: the 17 DynamoDB calls are
+now 10. The crash-at-every-step and collision tests cover the new transaction layout.
 
 Measured step by step (`request ÷ floor`, 1 client, 5 rounds of 8 requests; the rounds spread ±0.2):
 hand-serialized claims 1.86 → 1.97-2.12 (stack CPU 107 → 80-93 ms a request, the ratio within the noise);
@@ -93,13 +94,13 @@ generator records the batch, CSV beside the claims 1.88; BatchGetItem and learne
 1.70; DONE in the last claim transaction 1.89 (a slow-floor run); TCP_NODELAY 1.41 and 1.38 (10 clients:
 1.08); token cache and check beside the slot 1.39-1.47.
 
-What the floor itself costs: three TransactWriteItems of ~100 Puts each, ~45 ms of this process's CPU
-(botocore still serializes each item against the service model: ~60 % of it) and ~135-185 ms of DynamoDB
-Local's CPU per claim, which runs transactions one at a time — so sending a batch's transactions at once
-saves nothing locally (on AWS it would: see scaling.md). What a request still adds: the quota and
-concurrency-slot writes, SendMessage and the queue hop, the id counter, one or two polls and the slot's
-release, ~10 calls at ~3-9 ms each on DynamoDB Local and moto, on the same two cores as the floor's work.
-"""
+What the floor itself costs: three TransactWriteItems of ~100 Puts each, ~35-50 ms of this process's CPU
+(botocore still serializes each item against the service model: ~60 % of it) and ~95-185 ms of DynamoDB
+Local's CPU per claim (it varies from run to run), which runs transactions one at a time — so sending a
+batch's transactions at once saves nothing locally (on AWS it would: see scaling.md). What a request still
+adds: the quota and concurrency-slot writes, SendMessage and the queue hop, the id counter, one or two polls
+and the slot's release, ~10 calls at ~3-9 ms each on DynamoDB Local and moto, on the same two cores as the
+floor's work. """
 
 
 def _machine_table(results: dict[str, Any]) -> str:
