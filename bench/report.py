@@ -155,9 +155,7 @@ def _latency_plot(results: dict[str, Any]) -> Path:
         latency.plot(clients, [level[key] for level in levels], style, label=label)
     latency.set(xlabel="concurrent clients", ylabel="latency (ms)", title="250-code codegen request vs its floor")
     latency.set_xticks(clients)
-    latency.set_ylim(bottom=0)
-    latency.grid(alpha=0.3)
-    latency.legend()
+    _from_zero(latency)
     medians = [level["request_vs_floor"]["median"] for level in levels]
     lows = [level["request_vs_floor"]["median"] - level["request_vs_floor"]["min"] for level in levels]
     highs = [level["request_vs_floor"]["max"] - level["request_vs_floor"]["median"] for level in levels]
@@ -165,13 +163,8 @@ def _latency_plot(results: dict[str, Any]) -> Path:
     ratio.axhline(1.5, color="tab:red", linestyle=":", label="target ≤ 1.5")
     ratio.set(xlabel="concurrent clients", ylabel="ratio", title="median of rounds, bars: min-max")
     ratio.set_xticks(clients)
-    ratio.set_ylim(bottom=0)
-    ratio.grid(alpha=0.3)
-    ratio.legend()
-    figure.tight_layout()
-    figure.savefig(LATENCY_PLOT, dpi=110)
-    plt.close(figure)
-    return LATENCY_PLOT
+    _from_zero(ratio)
+    return _save(figure, LATENCY_PLOT)
 
 
 def _job_plots(results: dict[str, Any], jobs: list[dict[str, Any]]) -> list[Path]:
@@ -183,23 +176,28 @@ def _job_plots(results: dict[str, Any], jobs: list[dict[str, Any]]) -> list[Path
     axes.axhline(floor_rate, color="tab:gray", linestyle="--", label="floor, 10 writers")
     axes.axhline(0.7 * floor_rate, color="tab:red", linestyle=":", label="target 0.7 x floor")
     axes.set(xscale="log", xlabel="codes in the job", ylabel="codes/s", title="bulk job throughput")
-    axes.set_ylim(bottom=0)
-    axes.grid(alpha=0.3)
-    axes.legend()
-    figure.tight_layout()
-    figure.savefig(JOB_RATE_PLOT, dpi=110)
-    plt.close(figure)
+    _from_zero(axes)
+    rate = _save(figure, JOB_RATE_PLOT)
     figure, axes = plt.subplots(figsize=(6, 4))
     for name in PROCESSES:
         axes.plot(quantities, [job["peak_rss_mb"].get(name, 0) for job in jobs], "o-", label=name)
     axes.set(xscale="log", xlabel="codes in the job", ylabel="peak RSS during the job (MB)", title="memory")
+    _from_zero(axes)
+    return [rate, _save(figure, JOB_MEMORY_PLOT)]
+
+
+def _from_zero(axes: Any) -> None:
+    """The y axis from 0, a light grid and the legend: every plot's dress."""
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
     axes.legend()
+
+
+def _save(figure: Any, path: Path) -> Path:
     figure.tight_layout()
-    figure.savefig(JOB_MEMORY_PLOT, dpi=110)
+    figure.savefig(path, dpi=110)
     plt.close(figure)
-    return [JOB_RATE_PLOT, JOB_MEMORY_PLOT]
+    return path
 
 
 def write_markdown(results: dict[str, Any]) -> Path:

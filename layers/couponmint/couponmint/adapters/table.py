@@ -423,24 +423,33 @@ class CouponTable:
         """
         taken: set[str] = set()
         for start in range(0, len(codes), MAX_TRANSACTION_ITEMS):
-            chunk = codes[start : start + MAX_TRANSACTION_ITEMS]
-            try:
-                self._transact([self._claim_item(batch.batch_id, code) for code in chunk], serialized=True)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise
-                reasons = error.response.get("CancellationReasons", [])
-                collided = {
-                    code.code
-                    for code, reason in zip(chunk, reasons, strict=False)
-                    if reason.get("Code") == "ConditionalCheckFailed"
-                }
-                if not collided:
-                    # Cancelled for another reason (a concurrent transaction on the same items):
-                    # let the message be retried rather than guess.
-                    raise
-                taken |= collided
+            taken |= self._claim(batch, [], codes[start : start + MAX_TRANSACTION_ITEMS])
         return taken
+
+    def _claim(self, batch: BatchRecord, own: list[dict[str, Any]], codes: Sequence[CodeRecord]) -> set[str]:
+        """One transaction: the batch's `own` items (wire form; the first is conditional on the batch's state)
+        and a claim of each of `codes`. Returns the codes another batch or request holds: then nothing was
+        written, and the caller replaces them. Raises StaleBatch when the batch moved on.
+        """
+        try:
+            self._transact([*own, *(self._claim_item(batch.batch_id, code) for code in codes)], serialized=True)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            if own and reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise StaleBatch(batch.batch_id) from error
+            collided = {
+                code.code
+                for code, reason in zip(codes, reasons[len(own) :], strict=False)
+                if reason.get("Code") == "ConditionalCheckFailed"
+            }
+            if not collided:
+                # Cancelled for another reason (a concurrent transaction on the same items):
+                # let the message be retried rather than guess.
+                raise
+            return collided
+        return set()
 
     def start_claiming(self, batch: BatchRecord, started: BatchRecord, first: Sequence[CodeRecord]) -> set[str]:
         """Record `started` (the batch with its candidates written ahead) and claim `first` of its codes, in
@@ -467,23 +476,7 @@ class CouponTable:
                 "ExpressionAttributeValues": {":version": {"N": str(batch.version)}},
             }
         }
-        try:
-            self._transact([record, *(self._claim_item(batch.batch_id, code) for code in first)], serialized=True)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise StaleBatch(batch.batch_id) from error
-            collided = {
-                code.code
-                for code, reason in zip(first, reasons[1:], strict=False)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            }
-            if not collided:
-                raise
-            return collided
-        return set()
+        return self._claim(batch, [record], first)
 
     def _claim_item(self, batch_id: str, code: CodeRecord) -> dict[str, Any]:
         """A claim's Put, in DynamoDB's wire form (for the plain writer client)."""
@@ -704,24 +697,9 @@ class CouponTable:
         ]
         if len(claims) > MAX_TRANSACTION_ITEMS - len(finish):
             raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - len(finish)} claims fit beside the completion")
-        try:
-            self._transact(
-                [*map(_wire, finish), *(self._claim_item(batch.batch_id, code) for code in claims)], serialized=True
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons: list[Any] = list(error.response.get("CancellationReasons", []))
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                raise StaleBatch(batch.batch_id) from error
-            collided = {
-                code.code
-                for code, reason in zip(claims, reasons[len(finish) :], strict=False)
-                if reason.get("Code") == "ConditionalCheckFailed"
-            }
-            if not collided:
-                raise
-            raise CodesTaken(collided) from error
+        taken = self._claim(batch, [_wire(item) for item in finish], claims)
+        if taken:
+            raise CodesTaken(taken)
         return done
 
     @staticmethod

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from couponmint.adapters.table import CouponTable
 from couponmint.errors import Forbidden, Unauthenticated
+from couponmint.logic.expiring import ExpiringCache
 from couponmint.models.records import CouponType, PromotionRecord, RedemptionType, Scope, TokenRecord
 
 
@@ -38,22 +39,18 @@ def create_token(
 # cache does, for 300 s by default): a revoked token stops working within that time. Unknown tokens are
 # looked up every time, so a new token works at once.
 TOKEN_CACHE_SECONDS = 10.0
-TOKEN_CACHE_SIZE = 1000
-_known_tokens: dict[str, tuple[float, TokenRecord]] = {}
+_known_tokens: ExpiringCache[str, TokenRecord] = ExpiringCache(TOKEN_CACHE_SECONDS)
 
 
 def _token_record(table: CouponTable, token_hash: str, clock: Callable[[], float]) -> TokenRecord | None:
     now = clock()
-    cached = _known_tokens.get(token_hash)
-    if cached and cached[0] > now:
-        return cached[1]
-    record = table.get_token(token_hash)
-    if len(_known_tokens) >= TOKEN_CACHE_SIZE:
-        _known_tokens.clear()
+    record = _known_tokens.get(token_hash, now)
     if record is None:
-        _known_tokens.pop(token_hash, None)
-    else:
-        _known_tokens[token_hash] = (now + TOKEN_CACHE_SECONDS, record)
+        record = table.get_token(token_hash)
+        if record is None:
+            _known_tokens.forget(token_hash)
+        else:
+            _known_tokens.put(token_hash, record, now)
     return record
 
 

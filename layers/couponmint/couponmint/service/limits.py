@@ -6,6 +6,7 @@ from contextlib import contextmanager
 
 from couponmint.adapters.table import CouponTable
 from couponmint.errors import TooManyRequests
+from couponmint.logic.expiring import ExpiringCache
 from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, MAX_CONCURRENT, RateState, window_start
 from couponmint.observability import logger
 
@@ -17,16 +18,16 @@ def _now_ms() -> int:
 # A store's quota settings rarely change and every request needs them: each process keeps them this long
 # (a new quota takes effect within that time) instead of reading them on every request.
 LIMITS_CACHE_SECONDS = 60.0
-_cached_limits: dict[str, tuple[float, tuple[int, int]]] = {}
+_store_limits: ExpiringCache[str, tuple[int, int]] = ExpiringCache(LIMITS_CACHE_SECONDS)
 
 
 def _limits(table: CouponTable, store_hash: str) -> tuple[int, int]:
-    cached = _cached_limits.get(store_hash)
-    if cached and cached[0] > time.monotonic():
-        return cached[1]
-    own = table.store_limits(store_hash)
-    limits = own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
-    _cached_limits[store_hash] = (time.monotonic() + LIMITS_CACHE_SECONDS, limits)
+    now = time.monotonic()
+    limits = _store_limits.get(store_hash, now)
+    if limits is None:
+        own = table.store_limits(store_hash)
+        limits = own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
+        _store_limits.put(store_hash, limits, now)
     return limits
 
 
