@@ -39,7 +39,7 @@ e2e: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/couponmint/couponmint
+	$(BIN)/mypy layers/couponmint/couponmint tools/couponmint_dev
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint
 

@@ -59,7 +59,7 @@ def serve(argv: list[str]) -> None:
     boto3.DEFAULT_SESSION.events.register("before-parameter-build", call_starts)
     boto3.DEFAULT_SESSION.events.register("after-call", call_ends)
     gc.callbacks.append(collection)
-    from couponmint.cli import main as couponmint
+    from couponmint_dev.cli import main as couponmint
 
     couponmint(["local", "run", *argv])
 

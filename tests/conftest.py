@@ -10,8 +10,8 @@ import pytest
 
 from couponmint.adapters.aws import reset_clients
 from couponmint.config import get_settings
-from couponmint.local.resources import LocalResources, create_resources
-from couponmint.local.services import LocalAws, start_local_aws
+from couponmint_dev.local.resources import LocalResources, create_resources
+from couponmint_dev.local.services import LocalAws, start_local_aws
 
 
 @pytest.fixture(scope="session")

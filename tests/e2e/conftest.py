@@ -14,8 +14,8 @@ import pytest
 import requests
 from bigcommerce.connection import OAuthConnection
 
-from couponmint.local.seed import DEMO_STORE
-from couponmint.local.services import free_port
+from couponmint_dev.local.seed import DEMO_STORE
+from couponmint_dev.local.services import free_port
 
 STARTUP_TIMEOUT_SECONDS = 90
 SHUTDOWN_TIMEOUT_SECONDS = 30

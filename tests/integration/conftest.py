@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from couponmint.adapters.factory import coupon_table
-from couponmint.local.lambdas import load_handler, local_context
 from couponmint.models.records import CouponType, RedemptionType, Scope
 from couponmint.service import accounts
+from couponmint_dev.local.lambdas import load_handler, local_context
 from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store
 
 
@@ -83,7 +83,7 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
 @pytest.fixture
 def generator_running(resources: Any, generator_handler: Any) -> Iterator[None]:
     """The generator fed from the queue, as Lambda's event source mapping would."""
-    from couponmint.local.poller import SqsPoller
+    from couponmint_dev.local.poller import SqsPoller
 
     poller = SqsPoller.from_template(TEMPLATE, generator_handler, resources)
     poller.start()

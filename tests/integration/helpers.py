@@ -8,7 +8,7 @@ from typing import Any
 
 from couponmint.adapters.aws import sqs_client
 from couponmint.config import get_settings
-from couponmint.local.lambdas import local_context
+from couponmint_dev.local.lambdas import local_context
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"

@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 
 from couponmint.adapters.factory import coupon_table
-from couponmint.cli import main
 from couponmint.config import get_settings
 from couponmint.errors import Unauthenticated
 from couponmint.models.records import Scope
 from couponmint.service import accounts
+from couponmint_dev.cli import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> str:

@@ -13,7 +13,7 @@ from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import batch_export_key
 from couponmint.adapters.factory import coupon_table
 from couponmint.config import get_settings
-from couponmint.local.lambdas import local_context
+from couponmint_dev.local.lambdas import local_context
 from tests.integration.helpers import EVENTS, HttpAnswer, Store, deliver_queued
 
 CREATED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")

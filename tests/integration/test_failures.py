@@ -12,8 +12,8 @@ from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import coupon_table
 from couponmint.adapters.table import CouponTable
 from couponmint.config import get_settings
-from couponmint.local.poller import SqsPoller
 from couponmint.models.records import BatchStatus
+from couponmint_dev.local.poller import SqsPoller
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
 

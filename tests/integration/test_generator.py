@@ -11,11 +11,11 @@ import pytest
 from couponmint.adapters.aws import s3_client
 from couponmint.adapters.factory import coupon_table
 from couponmint.config import get_settings
-from couponmint.local.lambdas import local_context
 from couponmint.models.codegen import CodegenRequest
 from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
 from couponmint.service import codegen, generation
+from couponmint_dev.local.lambdas import local_context
 from tests.integration.helpers import Store, sqs_event
 
 

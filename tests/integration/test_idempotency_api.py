@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from couponmint.adapters.factory import coupon_table
-from couponmint.local.lambdas import load_handler
+from couponmint_dev.local.lambdas import load_handler
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
 Caller = Callable[..., HttpAnswer]

@@ -12,7 +12,7 @@ import requests
 
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import coupon_table
-from couponmint.local.poller import SqsPoller
+from couponmint_dev.local.poller import SqsPoller
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
 Caller = Callable[..., HttpAnswer]

@@ -17,15 +17,15 @@ from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import coupon_table
 from couponmint.config import get_settings
-from couponmint.local.http_api import MAX_PAYLOAD_BYTES, LocalApiServer, build_proxy_event
-from couponmint.local.lambdas import FunctionSpec, LocalFunction, load_handler
-from couponmint.local.poller import EventSourceConfig, SqsPoller, failed_message_ids
-from couponmint.local.resources import LocalResources, create_resources
-from couponmint.local.seed import DEMO_STORE, seed_demo
-from couponmint.local.services import LocalAws
-from couponmint.local.template import load_template
 from couponmint.models.records import Scope
 from couponmint.service.accounts import authorize
+from couponmint_dev.local.http_api import MAX_PAYLOAD_BYTES, LocalApiServer, build_proxy_event
+from couponmint_dev.local.lambdas import FunctionSpec, LocalFunction, load_handler
+from couponmint_dev.local.poller import EventSourceConfig, SqsPoller, failed_message_ids
+from couponmint_dev.local.resources import LocalResources, create_resources
+from couponmint_dev.local.seed import DEMO_STORE, seed_demo
+from couponmint_dev.local.services import LocalAws
+from couponmint_dev.local.template import load_template
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]

@@ -7,13 +7,13 @@ from typing import Any
 import pytest
 
 from couponmint.adapters.factory import batch_queue, coupon_table
-from couponmint.local.lambdas import load_handler, local_context
-from couponmint.local.schedules import scheduled_event, schedules_in
-from couponmint.local.template import load_template
 from couponmint.models.jobs import JobRequest, JobStatus
 from couponmint.models.messages import PlanJobMessage
 from couponmint.service import jobs
 from couponmint.service.schedules import sweep
+from couponmint_dev.local.lambdas import load_handler, local_context
+from couponmint_dev.local.schedules import scheduled_event, schedules_in
+from couponmint_dev.local.template import load_template
 from tests.integration.helpers import TEMPLATE, Store
 
 

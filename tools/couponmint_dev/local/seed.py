@@ -7,9 +7,9 @@ from botocore.exceptions import ClientError
 
 from couponmint.adapters.aws import dynamodb_resource
 from couponmint.adapters.table import CouponTable
-from couponmint.config import get_local_settings
 from couponmint.models.records import CouponType, RedemptionType, Scope
 from couponmint.service.accounts import create_promotion, create_token, hash_token
+from couponmint_dev.settings import get_local_settings
 
 logger = logging.getLogger(__name__)
 

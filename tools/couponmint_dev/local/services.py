@@ -4,7 +4,7 @@ Each service runs on a free port, answers before its start function returns, and
 children when the caller stops it or this process exits. `LocalAws.environment()` gives the variables that
 point boto3 (and so the unchanged adapters) at them.
 
-This module is also the one place in `couponmint.local` that builds boto3 clients (`LocalAws.client`): the
+This module is also the one place in `couponmint_dev.local` that builds boto3 clients (`LocalAws.client`): the
 local stack creates infrastructure with them; the application's own data access stays in `adapters/`.
 """
 
@@ -34,7 +34,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from couponmint.config import get_local_settings
+from couponmint_dev.settings import get_local_settings
 
 logger = logging.getLogger(__name__)
 

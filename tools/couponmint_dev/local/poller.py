@@ -34,10 +34,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from couponmint.adapters.aws import sqs_client
-from couponmint.local.lambdas import Handler, LambdaContext, LocalFunction
-from couponmint.local.resources import LocalResources
-from couponmint.local.services import REGION
-from couponmint.local.template import function_properties, load_template, project_root
+from couponmint_dev.local.lambdas import Handler, LambdaContext, LocalFunction
+from couponmint_dev.local.resources import LocalResources
+from couponmint_dev.local.services import REGION
+from couponmint_dev.local.template import function_properties, load_template, project_root
 
 logger = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from couponmint.local.services import ACCOUNT_ID, REGION
-from couponmint.local.template import function_properties, load_template, project_root
+from couponmint_dev.local.services import ACCOUNT_ID, REGION
+from couponmint_dev.local.template import function_properties, load_template, project_root
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -24,8 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from couponmint.local.lambdas import HandlerPool, LocalFunction
-from couponmint.local.services import ACCOUNT_ID, LOCALHOST
+from couponmint_dev.local.lambdas import HandlerPool, LocalFunction
+from couponmint_dev.local.services import ACCOUNT_ID, LOCALHOST
 
 logger = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from couponmint.local.services import ACCOUNT_ID, LocalAws
-from couponmint.local.template import function_properties, load_template, resources_of_type
+from couponmint_dev.local.services import ACCOUNT_ID, LocalAws
+from couponmint_dev.local.template import function_properties, load_template, resources_of_type
 
 logger = logging.getLogger(__name__)
 

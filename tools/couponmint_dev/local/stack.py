@@ -23,16 +23,16 @@ from pathlib import Path
 from types import FrameType
 
 from couponmint.adapters.aws import reset_clients
-from couponmint.config import export_environment, get_local_settings
-from couponmint.local.http_api import LocalApiServer
-from couponmint.local.lambdas import load_handler
-from couponmint.local.poller import SqsPoller
-from couponmint.local.resources import LocalResources, create_resources
-from couponmint.local.schedules import start_schedules
-from couponmint.local.seed import DemoSeed, seed_demo
-from couponmint.local.services import start_local_aws
+from couponmint_dev.local.http_api import LocalApiServer
+from couponmint_dev.local.lambdas import load_handler
+from couponmint_dev.local.poller import SqsPoller
+from couponmint_dev.local.resources import LocalResources, create_resources
+from couponmint_dev.local.schedules import start_schedules
+from couponmint_dev.local.seed import DemoSeed, seed_demo
+from couponmint_dev.local.services import start_local_aws
+from couponmint_dev.settings import export_environment, get_local_settings
 
-logger = logging.getLogger("couponmint.local")
+logger = logging.getLogger("couponmint_dev.local")
 
 RESOURCE_PREFIX = "couponmint"
 DEFAULT_DATA_DIR = Path(".local")

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from couponmint.local.lambdas import load_handler
-from couponmint.local.services import ACCOUNT_ID, REGION
-from couponmint.local.template import function_properties, project_root
 from couponmint.logic.schedule_expressions import Schedule, UnsupportedExpression
+from couponmint_dev.local.lambdas import load_handler
+from couponmint_dev.local.services import ACCOUNT_ID, REGION
+from couponmint_dev.local.template import function_properties, project_root
 
 logger = logging.getLogger(__name__)
 

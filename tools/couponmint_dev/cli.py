@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 from couponmint.adapters.aws import dynamodb_resource
 from couponmint.adapters.table import CouponTable
-from couponmint.config import CliSettings
 from couponmint.models.records import CouponType, RedemptionType, Scope
 from couponmint.service import accounts
+from couponmint_dev.settings import CliSettings
 
 SCOPE_NAMES = {"modify": Scope.MODIFY, "read-only": Scope.READ_ONLY}
 
@@ -64,8 +64,8 @@ def promotions_create(args: argparse.Namespace) -> None:
 
 
 def print_openapi(_: argparse.Namespace) -> None:
-    from couponmint.local.http_api import build_proxy_event
-    from couponmint.local.lambdas import load_handler, local_context
+    from couponmint_dev.local.http_api import build_proxy_event
+    from couponmint_dev.local.lambdas import load_handler, local_context
 
     api = load_handler(None, "ApiFunction")
     answer = api(build_proxy_event("GET", "/openapi.json", {}, b"", "127.0.0.1"), local_context("ApiFunction"))
@@ -79,7 +79,7 @@ def stores_limits(args: argparse.Namespace) -> None:
 
 def jobs_create(args: argparse.Namespace) -> None:
     """Start a bulk job through the API; with --wait, show its progress and save its CSV."""
-    from couponmint.client import JobClient
+    from couponmint_dev.client import JobClient
 
     settings = CliSettings()
     token = args.token or settings.token
@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["local"]:
-        from couponmint.local.stack import main as local_main
+        from couponmint_dev.local.stack import main as local_main
 
         local_main(argv[1:])
         return
