@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import TypeAdapter
 
-from couponmint.adapters.factory import batch_queue, coupon_table
+from couponmint.adapters.factory import batch_queue, repositories
 from couponmint.observability import logger, metrics, tracer
 from couponmint.service.schedules import ScheduledGeneration, ScheduledInput, Sweep, run_scheduled_generation, sweep
 
@@ -16,10 +16,11 @@ SCHEDULED_INPUT: TypeAdapter[ScheduledGeneration | Sweep] = TypeAdapter(Schedule
 @tracer.capture_lambda_handler
 @metrics.log_metrics(raise_on_empty_metrics=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    stores = repositories()
     match SCHEDULED_INPUT.validate_python(event):
         case ScheduledGeneration() as tick:
-            job = run_scheduled_generation(coupon_table(), batch_queue(), tick)
+            job = run_scheduled_generation(stores.promotions, stores.jobs, batch_queue(), tick)
             return {"job_id": job.job_id, "status": job.status.value}
         case Sweep():
-            return sweep(coupon_table(), batch_queue())
+            return sweep(stores.jobs, stores.batches, batch_queue())
     raise AssertionError("unreachable")

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
+from couponmint.models.promotions import PromotionDraft
 from couponmint.models.records import CouponType, RedemptionType, Scope
-from couponmint.service import accounts
+from couponmint.service import accounts, promotions
 from couponmint_dev.local.lambdas import load_handler, local_context
 from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store
 
@@ -26,12 +27,15 @@ def generator_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[st
 
 @pytest.fixture
 def store(fresh_store: str, resources: Any) -> Store:
-    table = coupon_table()
-    token = accounts.create_token(table, fresh_store, [Scope.MODIFY])
-    readonly = accounts.create_token(table, fresh_store, [Scope.READ_ONLY])
-    accounts.create_promotion(table, fresh_store, "Bulk", RedemptionType.COUPON, CouponType.BULK, promotion_id=1)
-    accounts.create_promotion(table, fresh_store, "Single", RedemptionType.COUPON, CouponType.SINGLE, promotion_id=2)
-    accounts.create_promotion(table, fresh_store, "Automatic", RedemptionType.AUTOMATIC, promotion_id=3)
+    stores = repositories()
+    token = accounts.create_token(stores.tokens, fresh_store, [Scope.MODIFY])
+    readonly = accounts.create_token(stores.tokens, fresh_store, [Scope.READ_ONLY])
+    for promotion_id, draft in (
+        (1, PromotionDraft.named("Bulk", RedemptionType.COUPON, CouponType.BULK)),
+        (2, PromotionDraft.named("Single", RedemptionType.COUPON, CouponType.SINGLE)),
+        (3, PromotionDraft.named("Automatic", RedemptionType.AUTOMATIC)),
+    ):
+        promotions.create_promotion(stores.promotions, fresh_store, draft, promotion_id=promotion_id)
     return Store(fresh_store, token, readonly)
 
 

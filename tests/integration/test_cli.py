@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
 from couponmint.errors import Unauthenticated
 from couponmint.models.records import Scope
@@ -26,8 +26,8 @@ def test_cli_tokens_create_list_and_revoke(
         capsys, "tokens", "create", "--store", fresh_store, "--scope", "read-only", "--label", "reports"
     ).strip()
     # Then it is printed once, stored by hash only, and works for reading this store only
-    table = coupon_table()
-    record = accounts.authorize(table, token, fresh_store, modifies=False)
+    stores = repositories()
+    record = accounts.authorize(stores.tokens, token, fresh_store, modifies=False)
     assert record.scopes == {Scope.READ_ONLY} and record.label == "reports"
     # And the listing shows its hash prefix, never the token
     listing = run(capsys, "tokens", "list", "--store", fresh_store)
@@ -36,10 +36,10 @@ def test_cli_tokens_create_list_and_revoke(
     # When it is revoked by its hash prefix
     assert "revoked" in run(capsys, "tokens", "revoke", record.token_hash[:16])
     # Then it is gone, and it no longer authenticates once the API's cache of it has expired
-    assert table.get_token(record.token_hash) is None
+    assert stores.tokens.get(record.token_hash) is None
     later = time.monotonic() + accounts.TOKEN_CACHE_SECONDS + 1
     with pytest.raises(Unauthenticated):
-        accounts.authorize(table, token, fresh_store, modifies=False, clock=lambda: later)
+        accounts.authorize(stores.tokens, token, fresh_store, modifies=False, clock=lambda: later)
 
 
 def test_cli_revoked_token_stops_working_within_the_cache_time(
@@ -47,24 +47,24 @@ def test_cli_revoked_token_stops_working_within_the_cache_time(
 ) -> None:
     # Given a token the API has just accepted (and so remembers)
     token = run(capsys, "tokens", "create", "--store", fresh_store).strip()
-    table = coupon_table()
+    stores = repositories()
     now = [1000.0]
-    record = accounts.authorize(table, token, fresh_store, modifies=True, clock=lambda: now[0])
+    record = accounts.authorize(stores.tokens, token, fresh_store, modifies=True, clock=lambda: now[0])
     # When it is revoked
     run(capsys, "tokens", "revoke", record.token_hash[:16])
     # Then it may still pass until the cache time is over, and never after
     now[0] += accounts.TOKEN_CACHE_SECONDS - 0.5
-    assert accounts.authorize(table, token, fresh_store, modifies=True, clock=lambda: now[0]) == record
+    assert accounts.authorize(stores.tokens, token, fresh_store, modifies=True, clock=lambda: now[0]) == record
     now[0] += 1.0
     with pytest.raises(Unauthenticated):
-        accounts.authorize(table, token, fresh_store, modifies=True, clock=lambda: now[0])
+        accounts.authorize(stores.tokens, token, fresh_store, modifies=True, clock=lambda: now[0])
 
 
 def test_cli_tokens_create_defaults_to_the_modify_scope(
     resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     token = run(capsys, "tokens", "create", "--store", fresh_store).strip()
-    assert accounts.authorize(coupon_table(), token, fresh_store, modifies=True).scopes == {Scope.MODIFY}
+    assert accounts.authorize(repositories().tokens, token, fresh_store, modifies=True).scopes == {Scope.MODIFY}
 
 
 def test_cli_promotions_create_gives_the_next_id(
@@ -83,4 +83,4 @@ def test_cli_refuses_to_revoke_an_ambiguous_prefix(resources: Any, capsys: pytes
 
 def test_cli_stores_limits_sets_the_quota(resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "stores", "limits", "--store", fresh_store, "--requests", "99", "--window-ms", "1000")
-    assert coupon_table().store_limits(fresh_store) == {"request_quota": 99, "window_ms": 1000}
+    assert repositories().limits.store_limits(fresh_store) == {"request_quota": 99, "window_ms": 1000}

@@ -11,7 +11,7 @@ import pytest
 
 from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import batch_export_key
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
 from couponmint_dev.local.lambdas import local_context
 from tests.integration.helpers import EVENTS, HttpAnswer, Store, deliver_queued
@@ -67,13 +67,13 @@ def test_codegen_answers_201_with_the_contract_body_and_stores_every_code(
     assert len(codes) == 5 == len(set(codes))
     assert all(re.fullmatch(r"[A-Z0-9]{16}", code) for code in codes)
     # And every code is stored store-wide, for this promotion, with the limits
-    table = coupon_table()
-    stored = [table.get_code(store.store_hash, code) for code in codes]
+    stores = repositories()
+    stored = [stores.codes.get(store.store_hash, code) for code in codes]
     assert all(record is not None for record in stored)
     assert {(r.promotion_id, r.max_uses, r.max_uses_per_customer) for r in stored if r} == {(1, 10, 5)}
     assert len({r.id for r in stored if r}) == 5
     # And lower-case lookups find them (uniqueness is case-insensitive)
-    assert table.get_code(store.store_hash, codes[0].lower()) is not None
+    assert stores.codes.get(store.store_hash, codes[0].lower()) is not None
     # And the batch's CSV export in S3 holds exactly these codes
     batch_id = stored[0].batch_id if stored[0] else ""
     rows = export_rows(store, batch_id)
@@ -106,9 +106,9 @@ def test_codegen_makes_250_distinct_codes_in_the_requested_format(
         assert match is not None
         assert not set(match.group(1)) & set(excluded)
     # And all 250 are stored
-    table = coupon_table()
-    assert all(table.get_code(store.store_hash, code) for code in codes)
-    assert table.store_code_count(store.store_hash) == 250
+    stores = repositories()
+    assert all(stores.codes.get(store.store_hash, code) for code in codes)
+    assert stores.promotions.store_code_count(store.store_hash) == 250
 
 
 def test_codegen_batch_size_one_is_accepted(generator_running: None, store: Store, call_api: Caller) -> None:
@@ -167,7 +167,7 @@ def test_codegen_refuses_bad_input_in_the_contract_shape_and_queues_nothing(
         assert set(answer.body) == {"status", "title", "type", "detail"} and answer.body["status"] == 400
     # And nothing reached the queue or the table
     assert queued_messages() == before
-    assert coupon_table().store_code_count(store.store_hash) == 0
+    assert repositories().promotions.store_code_count(store.store_hash) == 0
 
 
 def test_codegen_422_title_names_the_field(store: Store, call_api: Caller) -> None:
@@ -214,7 +214,7 @@ def test_codegen_checks_the_token_before_the_body(
         from couponmint.models.records import Scope
         from couponmint.service import accounts
 
-        token = accounts.create_token(coupon_table(), store.store_hash + "x", [Scope.MODIFY])
+        token = accounts.create_token(repositories().tokens, store.store_hash + "x", [Scope.MODIFY])
     else:
         token = tokens[token_of]
     # When it posts
@@ -274,7 +274,7 @@ def test_codegen_answers_202_past_the_wait_budget_and_the_batch_finishes_later(
     assert done.body["data"]["status"] == "DONE"
     codes = [entry["code"] for entry in done.body["data"]["codes"]]
     assert len(codes) == 3
-    assert all(coupon_table().get_code(store.store_hash, code) for code in codes)
+    assert all(repositories().codes.get(store.store_hash, code) for code in codes)
     assert done.body["data"]["download_url"].startswith("http")
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from tests.integration.helpers import HttpAnswer, Store
 
 Caller = Callable[..., HttpAnswer]
@@ -155,8 +155,8 @@ def test_codes_create_find_delete_and_reuse_a_code(store: Store, call_api: Calle
     deleted = call_api("DELETE", codes_path(store, 1, f"?id:in={code_id}"), None, store.token)
     assert deleted.status == 204
     # Then it is gone, the store's count is back to zero, and its text can be used again
-    assert coupon_table().get_code(store.store_hash, "Summer Sale_1-A") is None
-    assert coupon_table().store_code_count(store.store_hash) == 0
+    assert repositories().codes.get(store.store_hash, "Summer Sale_1-A") is None
+    assert repositories().promotions.store_code_count(store.store_hash) == 0
     reused = call_api("POST", codes_path(store), json.dumps({"code": "summer sale_1-a"}), store.token)
     assert reused.status == 201 and reused.body["data"]["id"] > code_id
 
@@ -165,7 +165,7 @@ def test_codes_delete_by_text_and_by_id_answer_204_even_when_absent(store: Store
     call_api("POST", codes_path(store), json.dumps({"code": "GONE1"}), store.token)
     by_text = call_api("DELETE", f"/stores/{store.store_hash}/v3/promotions/codes?code=gone1", None, store.token)
     assert by_text.status == 204
-    assert coupon_table().get_code(store.store_hash, "GONE1") is None
+    assert repositories().codes.get(store.store_hash, "GONE1") is None
     assert call_api("DELETE", codes_path(store, 1, "/424242"), None, store.token).status == 204
     assert (
         call_api("DELETE", f"/stores/{store.store_hash}/v3/promotions/codes?code=none", None, store.token).status == 204
@@ -233,12 +233,14 @@ def test_codes_endpoints_refuse_automatic_promotions(
 
 def test_codes_of_another_store_are_invisible(store: Store, call_api: Caller) -> None:
     call_api("POST", codes_path(store), json.dumps({"code": "PRIVATE1"}), store.token)
+    from couponmint.models.promotions import PromotionDraft
     from couponmint.models.records import CouponType, RedemptionType, Scope
-    from couponmint.service import accounts
+    from couponmint.service import accounts, promotions
 
     other = store.store_hash + "b"
-    token = accounts.create_token(coupon_table(), other, [Scope.MODIFY])
-    accounts.create_promotion(coupon_table(), other, "B", RedemptionType.COUPON, CouponType.BULK, promotion_id=1)
+    token = accounts.create_token(repositories().tokens, other, [Scope.MODIFY])
+    draft = PromotionDraft.named("B", RedemptionType.COUPON, CouponType.BULK)
+    promotions.create_promotion(repositories().promotions, other, draft, promotion_id=1)
     found = call_api("GET", f"/stores/{other}/v3/promotions/codes?code=PRIVATE1", None, token)
     assert found.status == 200 and found.body["data"] == []
     # The same text is free in the other store

@@ -9,8 +9,7 @@ from botocore.awsrequest import AWSResponse
 
 from couponmint.adapters.aws import dynamodb_resource, sqs_client
 from couponmint.adapters.exports import ExportStore
-from couponmint.adapters.factory import coupon_table
-from couponmint.adapters.table import CouponTable
+from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
 from couponmint.models.records import BatchStatus
 from couponmint_dev.local.poller import SqsPoller
@@ -47,7 +46,7 @@ def test_failure_batch_that_keeps_failing_lands_in_the_dlq_marked_failed(
     batch_id = location.rsplit("/", 1)[1]
     assert json.loads(moved[0]["Body"])["batch_id"] == batch_id
     # And the batch says FAILED with the reason, through the API too
-    batch = coupon_table().get_batch(store.store_hash, batch_id)
+    batch = repositories().batches.get(store.store_hash, batch_id)
     assert batch is not None and batch.status is BatchStatus.FAILED and batch.error == "OSError: S3 is down"
     shown = call_api("GET", location, None, store.token)
     assert shown.body["data"]["status"] == "FAILED" and shown.body["data"]["error"] == "OSError: S3 is down"
@@ -73,7 +72,7 @@ def test_failure_throttled_dynamodb_calls_are_retried_with_backoff(
     client.meta.events.register_first("before-send.dynamodb.UpdateItem", throttle)
     try:
         # When ids are reserved
-        first = CouponTable(dynamodb_resource().Table(get_settings().table_name)).reserve_ids(fresh_store, "code", 5)
+        first = repositories().promotions.reserve_ids(fresh_store, "code", 5)
     finally:
         client.meta.events.unregister("before-send.dynamodb.UpdateItem", throttle)
     # Then the call succeeded after two throttled attempts, waiting between them

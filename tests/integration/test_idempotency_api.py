@@ -5,7 +5,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from couponmint_dev.local.lambdas import load_handler
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
@@ -34,11 +34,11 @@ def test_idempotency_retry_with_the_same_key_returns_the_first_answer(
     # Then it gets the same codes back and no second batch exists
     assert again.status == 201
     assert again.body == first.body
-    assert coupon_table().store_code_count(store.store_hash) == 5
+    assert repositories().promotions.store_code_count(store.store_hash) == 5
     # And a new key makes a new batch
     other = post(call_api, store, "/promotions/1/codegen", {"batch_size": 5}, "retry-2")
     assert other.status == 201 and other.body["data"]["codes"] != first.body["data"]["codes"]
-    assert coupon_table().store_code_count(store.store_hash) == 10
+    assert repositories().promotions.store_code_count(store.store_hash) == 10
 
 
 def test_idempotency_same_key_with_another_body_is_refused(
@@ -50,7 +50,7 @@ def test_idempotency_same_key_with_another_body_is_refused(
     assert answer.body == {
         "errors": [{"status": 422, "title": "Idempotency-Key: already used with a different request body"}]
     }
-    assert coupon_table().store_code_count(store.store_hash) == 2
+    assert repositories().promotions.store_code_count(store.store_hash) == 2
 
 
 def test_idempotency_keys_are_scoped_to_the_path(store: Store, call_api: Caller) -> None:
@@ -71,7 +71,7 @@ def test_idempotency_retried_promotion_and_code_are_created_once(store: Store, c
     first = post(call_api, store, "/promotions", body, "promo-1")
     second = post(call_api, store, "/promotions", body, "promo-1")
     assert first.body == second.body
-    assert [p.id for p in coupon_table().list_promotions(store.store_hash)] == [1, 2, 3, 4]
+    assert [p.id for p in repositories().promotions.of_store(store.store_hash)] == [1, 2, 3, 4]
     code_1 = post(call_api, store, "/promotions/1/codes", {"code": "ONCE1"}, "code-1")
     code_2 = post(call_api, store, "/promotions/1/codes", {"code": "ONCE1"}, "code-1")
     assert (code_1.status, code_2.status) == (201, 201) and code_1.body == code_2.body
@@ -83,7 +83,7 @@ def test_idempotency_errors_are_not_remembered(store: Store, call_api: Caller) -
     assert post(call_api, store, "/promotions/1/codes", {"code": "DUP1"}, None).status == 201
     refused = post(call_api, store, "/promotions/1/codes", {"code": "DUP1"}, "err-1")
     assert refused.status == 409
-    coupon_table().delete_codes([coupon_table().get_code(store.store_hash, "DUP1")])  # type: ignore[list-item]
+    repositories().codes.delete([repositories().codes.get(store.store_hash, "DUP1")])  # type: ignore[list-item]
     assert post(call_api, store, "/promotions/1/codes", {"code": "DUP1"}, "err-1").status == 201
 
 
@@ -108,4 +108,4 @@ def test_idempotency_concurrent_duplicates_make_one_batch(
     created = [a for a in answers if a.status == 201]
     assert created and all(a.status in (201, 409) for a in answers)
     assert all(a.body == created[0].body for a in created)
-    assert coupon_table().store_code_count(store.store_hash) == 7
+    assert repositories().promotions.store_code_count(store.store_hash) == 7

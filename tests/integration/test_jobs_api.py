@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from couponmint.adapters.exports import ExportStore
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from couponmint_dev.local.poller import SqsPoller
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
@@ -50,9 +50,9 @@ def test_jobs_make_every_code_once_and_export_one_csv(generator_running: None, s
     assert len(codes) == 1234 == len(set(codes))
     assert all(code.startswith("JOB-") and len(code) == 14 for code in codes)
     assert {row["max_uses"] for row in rows} == {"3"}
-    table = coupon_table()
-    assert all(table.get_code(store.store_hash, code) for code in codes)
-    assert table.store_code_count(store.store_hash) == 1234
+    stores = repositories()
+    assert all(stores.codes.get(store.store_hash, code) for code in codes)
+    assert stores.promotions.store_code_count(store.store_hash) == 1234
     # And the promotion lists the job
     listing = call_api("GET", jobs_path(store), None, store.token)
     assert [j["id"] for j in listing.body["data"]] == [job["id"]]
@@ -94,7 +94,7 @@ def test_jobs_cancel_starts_no_new_batch(
     # Then no code was made, and the job stays cancelled; cancelling again is harmless
     job = call_api("GET", location, None, store.token).body["data"]
     assert (job["status"], job["generated"]) == ("CANCELLED", 0)
-    assert coupon_table().store_code_count(store.store_hash) == 0
+    assert repositories().promotions.store_code_count(store.store_hash) == 0
     assert call_api("DELETE", location, None, store.token).status == 200
 
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from couponmint.adapters.factory import coupon_table
-from couponmint.adapters.table import LEASE_SECONDS
+from couponmint.adapters.factory import repositories
+from couponmint.adapters.limits import LEASE_SECONDS
 from tests.integration.helpers import HttpAnswer, Store
 
 Caller = Callable[..., HttpAnswer]
@@ -50,7 +50,7 @@ def test_limits_every_answer_carries_all_four_rate_headers(
 
 def test_limits_quota_counts_requests_and_answers_429_past_it(store: Store, call_api: Caller) -> None:
     # Given a store whose operator set a quota of 3 requests a minute
-    coupon_table().set_store_limits(store.store_hash, request_quota=3, window_ms=60_000)
+    repositories().limits.set_store_limits(store.store_hash, request_quota=3, window_ms=60_000)
     path = f"/stores/{store.store_hash}/v3/promotions/1/codes"
     # When it makes 4 requests
     answers = [call_api("GET", path, None, store.token) for _ in range(4)]
@@ -65,15 +65,15 @@ def test_limits_quota_counts_requests_and_answers_429_past_it(store: Store, call
 
 def test_limits_eleventh_concurrent_codegen_gets_429(store: Store, call_api: Caller) -> None:
     # Given ten codegen requests of the store in flight (their leases held)
-    table = coupon_table()
+    stores = repositories()
     for holder in range(10):
-        assert table.take_lease(store.store_hash, "codegen", f"in-flight-{holder}", now_ms(), 10)
+        assert stores.limits.take_lease(store.store_hash, "codegen", f"in-flight-{holder}", now_ms(), 10)
     # When an eleventh arrives
     answer = call_api("POST", f"/stores/{store.store_hash}/v3/promotions/1/codegen", '{"batch_size": 1}', store.token)
     # Then it is refused with 429, the four headers and X-Retry-After, and nothing was queued
     assert answer.status == 429
     assert set(answer.headers) >= RATE_HEADERS and answer.headers["X-Retry-After"] == "1"
-    assert table.store_code_count(store.store_hash) == 0
+    assert stores.promotions.store_code_count(store.store_hash) == 0
     # And list requests have slots of their own
     listing = call_api("GET", f"/stores/{store.store_hash}/v3/promotions/1/codes", None, store.token)
     assert listing.status == 200
@@ -81,10 +81,10 @@ def test_limits_eleventh_concurrent_codegen_gets_429(store: Store, call_api: Cal
 
 def test_limits_lease_of_a_dead_request_expires(generator_running: None, store: Store, call_api: Caller) -> None:
     # Given ten leases taken by requests that died before giving them back (taken long enough ago to expire)
-    table = coupon_table()
+    stores = repositories()
     long_ago = now_ms() - (LEASE_SECONDS + 1) * 1000
     for holder in range(10):
-        assert table.take_lease(store.store_hash, "codegen", f"crashed-{holder}", long_ago, 10)
+        assert stores.limits.take_lease(store.store_hash, "codegen", f"crashed-{holder}", long_ago, 10)
     # When a new request arrives
     answer = call_api("POST", f"/stores/{store.store_hash}/v3/promotions/1/codegen", '{"batch_size": 2}', store.token)
     # Then the expired leases are dropped and it is served

@@ -15,7 +15,7 @@ import requests
 
 from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import ExportStore
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
 from couponmint.models.records import Scope
 from couponmint.service.accounts import authorize
@@ -149,11 +149,11 @@ def test_seed_demo_is_repeatable_with_fixed_tokens(resources: LocalResources, mo
     seed_demo(resources.tables["CouponTable"])
     seed = seed_demo(resources.tables["CouponTable"])
     # Then the tokens are those given, with their scopes, and the three promotions exist
-    table = coupon_table()
+    stores = repositories()
     assert (seed.token, seed.readonly_token) == (token, readonly)
-    assert authorize(table, token, DEMO_STORE, modifies=True).scopes == {Scope.MODIFY}
-    assert authorize(table, readonly, DEMO_STORE, modifies=False).scopes == {Scope.READ_ONLY}
-    promotions = [table.get_promotion(DEMO_STORE, promotion_id) for promotion_id in (1, 2, 3)]
+    assert authorize(stores.tokens, token, DEMO_STORE, modifies=True).scopes == {Scope.MODIFY}
+    assert authorize(stores.tokens, readonly, DEMO_STORE, modifies=False).scopes == {Scope.READ_ONLY}
+    promotions = [stores.promotions.get(DEMO_STORE, promotion_id) for promotion_id in (1, 2, 3)]
     assert [(p.redemption_type, p.coupon_type) for p in promotions if p] == [
         ("COUPON", "BULK"),
         ("COUPON", "SINGLE"),

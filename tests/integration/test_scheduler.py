@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from couponmint.adapters.factory import batch_queue, coupon_table
+from couponmint.adapters.aws import dynamodb_resource
+from couponmint.adapters.factory import batch_queue, repositories
+from couponmint.config import get_settings
 from couponmint.models.jobs import JobRequest, JobStatus
 from couponmint.models.messages import PlanJobMessage
 from couponmint.service import jobs
@@ -38,14 +40,14 @@ def test_scheduler_tick_delivered_twice_creates_one_job(store: Store, scheduler:
     second = scheduler(tick, local_context("SchedulerFunction"))
     # Then one job exists, with the schedule's quantity and format
     assert first["job_id"] == second["job_id"]
-    found = coupon_table().jobs_of_promotion(store.store_hash, 1)
+    found = repositories().jobs.of_promotion(store.store_hash, 1)
     assert [j.job_id for j in found] == [first["job_id"]]
     assert found[0].quantity == 1000 and found[0].code_format.prefix == "DAILY"
     assert found[0].source == "schedule:example-daily-codes"
     # And the next tick makes a second job
     later = scheduler(example_tick(store, datetime(2026, 11, 26, 6, 0, tzinfo=UTC)), local_context("SchedulerFunction"))
     assert later["job_id"] != first["job_id"]
-    assert len(coupon_table().jobs_of_promotion(store.store_hash, 1)) == 2
+    assert len(repositories().jobs.of_promotion(store.store_hash, 1)) == 2
 
 
 def test_scheduler_local_schedules_follow_the_template() -> None:
@@ -57,23 +59,23 @@ def test_scheduler_local_schedules_follow_the_template() -> None:
 
 
 def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, scheduler: Any) -> None:
-    table, queue = coupon_table(), batch_queue()
+    stores, queue = repositories(), batch_queue()
     # Given a job whose batches all finished but whose finishing step was lost
-    done, _ = jobs.start_job(table, queue, store.store_hash, 1, JobRequest(quantity=10))
-    table.move_job(store.store_hash, done.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
-    table._table.update_item(
+    done, _ = jobs.start_job(stores.promotions, stores.jobs, queue, store.store_hash, 1, JobRequest(quantity=10))
+    stores.jobs.move(store.store_hash, done.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
+    dynamodb_resource().Table(get_settings().table_name).update_item(
         Key={"pk": f"STORE#{store.store_hash}#JOB#{done.job_id}", "sk": "JOB"},
         UpdateExpression="SET batches_done = :one, generated = :ten",
         ExpressionAttributeValues={":one": 1, ":ten": 10},
     )
     # And a job whose planning message was lost long ago
-    stale, _ = jobs.start_job(table, queue, store.store_hash, 1, JobRequest(quantity=500))
+    stale, _ = jobs.start_job(stores.promotions, stores.jobs, queue, store.store_hash, 1, JobRequest(quantity=500))
     # When the sweeper runs (as if ten minutes later)
-    counts = sweep(table, queue, now=datetime.now(UTC) + timedelta(minutes=10))
+    counts = sweep(stores.jobs, stores.batches, queue, now=datetime.now(UTC) + timedelta(minutes=10))
     # Then the first moves on to assembling, and the second is planned again
-    assert table.get_job(store.store_hash, done.job_id).status is JobStatus.ASSEMBLING  # type: ignore[union-attr]
+    assert stores.jobs.get(store.store_hash, done.job_id).status is JobStatus.ASSEMBLING  # type: ignore[union-attr]
     assert counts["finished"] >= 1 and counts["replanned"] >= 1
-    assert table.get_job(store.store_hash, stale.job_id).status is JobStatus.QUEUED  # type: ignore[union-attr]
+    assert stores.jobs.get(store.store_hash, stale.job_id).status is JobStatus.QUEUED  # type: ignore[union-attr]
     # And the handler runs the same sweep from the schedule's input
     assert set(scheduler({"action": "sweep"}, local_context("SchedulerFunction"))) == {
         "finished",
@@ -83,25 +85,27 @@ def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, sched
         "failed",
     }
     for job in (done, stale):
-        table.move_job(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
+        stores.jobs.move(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
 
 
 def test_scheduler_sweep_redrives_lost_batches_and_gives_up_on_old_jobs(store: Store) -> None:
-    table, queue = coupon_table(), batch_queue()
+    stores, queue = repositories(), batch_queue()
     # Given a running job whose three batches were planned but whose messages were lost
-    lost, _ = jobs.start_job(table, queue, store.store_hash, 1, JobRequest(quantity=600))
-    jobs.plan_job(table, _NoQueue(), PlanJobMessage(store_hash=store.store_hash, job_id=lost.job_id))  # type: ignore[arg-type]
+    lost, _ = jobs.start_job(stores.promotions, stores.jobs, queue, store.store_hash, 1, JobRequest(quantity=600))
+    jobs.plan_job(
+        stores.jobs, stores.batches, _NoQueue(), PlanJobMessage(store_hash=store.store_hash, job_id=lost.job_id)
+    )  # type: ignore[arg-type]
     # When the sweeper runs ten minutes later
     sent: list[Any] = []
-    counts = sweep(table, _Recording(sent), now=datetime.now(UTC) + timedelta(minutes=10))  # type: ignore[arg-type]
+    counts = sweep(stores.jobs, stores.batches, _Recording(sent), now=datetime.now(UTC) + timedelta(minutes=10))  # type: ignore[arg-type]
     # Then the three unfinished batches are sent again
     assert counts["redriven"] >= 3
     assert {m.batch_id for m in sent if getattr(m, "job_id", None) is None and hasattr(m, "batch_id")} >= {
         f"{lost.job_id}-0000{i}" for i in range(3)
     }
     # When it runs two days later, the job that could not finish is FAILED with the reason
-    sweep(table, _Recording([]), now=datetime.now(UTC) + timedelta(days=2))  # type: ignore[arg-type]
-    failed = table.get_job(store.store_hash, lost.job_id)
+    sweep(stores.jobs, stores.batches, _Recording([]), now=datetime.now(UTC) + timedelta(days=2))  # type: ignore[arg-type]
+    failed = stores.jobs.get(store.store_hash, lost.job_id)
     assert failed is not None and failed.status is JobStatus.FAILED and "not finished" in (failed.error or "")
 
 

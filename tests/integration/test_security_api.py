@@ -6,7 +6,9 @@ from typing import Any
 
 import pytest
 
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.aws import dynamodb_resource
+from couponmint.adapters.factory import repositories
+from couponmint.config import get_settings
 from couponmint.models.records import Scope
 from couponmint.service import accounts
 from tests.integration.helpers import HttpAnswer, Store
@@ -37,21 +39,21 @@ def test_security_another_stores_token_is_refused_on_every_route(
     store: Store, call_api: Caller, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
     # Given a code in the store, and a token of another store with every scope
-    table = coupon_table()
+    stores = repositories()
     assert (
         call_api("POST", f"/stores/{store.store_hash}/v3/promotions/1/codes", '{"code": "MINE1"}', store.token).status
         == 201
     )
-    intruder = accounts.create_token(table, store.store_hash + "-other", [Scope.MODIFY, Scope.READ_ONLY])
+    intruder = accounts.create_token(stores.tokens, store.store_hash + "-other", [Scope.MODIFY, Scope.READ_ONLY])
     # When it is used on this store's path
     answer = call_api(method, f"/stores/{store.store_hash}/v3{path}", json.dumps(body) if body else None, intruder)
     # Then it is refused, and the store's data is as it was
     assert answer.status == 403
     assert answer.body["title"] == "You don't have a required scope to access the endpoint"
-    assert table.get_code(store.store_hash, "MINE1") is not None
-    assert [p.id for p in table.list_promotions(store.store_hash)] == [1, 2, 3]
-    assert table.get_promotion(store.store_hash, 1).name == "Bulk"  # type: ignore[union-attr]
-    assert table.store_code_count(store.store_hash) == 1
+    assert stores.codes.get(store.store_hash, "MINE1") is not None
+    assert [p.id for p in stores.promotions.of_store(store.store_hash)] == [1, 2, 3]
+    assert stores.promotions.get(store.store_hash, 1).name == "Bulk"  # type: ignore[union-attr]
+    assert stores.promotions.store_code_count(store.store_hash) == 1
 
 
 @pytest.mark.parametrize(("method", "path", "body"), [r for r in ROUTES if r[0] != "GET"])
@@ -66,7 +68,7 @@ def test_security_read_only_token_cannot_change_anything(
 
 def test_security_tokens_are_stored_only_as_hashes(store: Store) -> None:
     # Every page of the session's table (a scan answers at most 1 MB at a time)
-    table = coupon_table()._table
+    table = dynamodb_resource().Table(get_settings().table_name)
     page = table.scan()
     items = page["Items"]
     while "LastEvaluatedKey" in page:

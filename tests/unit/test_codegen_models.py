@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from couponmint.api.errors import validation_problem
 from couponmint.models.codegen import CodegenRequest, iso_timestamp
-from couponmint.models.errors import validation_problem
 
 
 def problems(body: Any) -> list[str]:

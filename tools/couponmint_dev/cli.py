@@ -10,30 +10,31 @@ import sys
 from collections.abc import Sequence
 
 from couponmint.adapters.aws import dynamodb_resource
-from couponmint.adapters.table import CouponTable
+from couponmint.adapters.repositories import Repositories
+from couponmint.models.promotions import PromotionDraft
 from couponmint.models.records import CouponType, RedemptionType, Scope
-from couponmint.service import accounts
+from couponmint.service import accounts, promotions
 from couponmint_dev.settings import CliSettings
 
 SCOPE_NAMES = {"modify": Scope.MODIFY, "read-only": Scope.READ_ONLY}
 
 
-def _table(args: argparse.Namespace) -> CouponTable:
+def _stores(args: argparse.Namespace) -> Repositories:
     name = args.table or CliSettings().table_name
     if not name:
         raise SystemExit("couponmint: give --table or set COUPONMINT_TABLE_NAME (the stack's CouponTableName)")
-    return CouponTable(dynamodb_resource().Table(name))
+    return Repositories.over(dynamodb_resource().Table(name))
 
 
 def tokens_create(args: argparse.Namespace) -> None:
     scopes = [SCOPE_NAMES[s] for s in args.scope]
-    token = accounts.create_token(_table(args), args.store, scopes, label=args.label)
+    token = accounts.create_token(_stores(args).tokens, args.store, scopes, label=args.label)
     # The token is printed once and never stored: only its SHA-256 is.
     print(token)
 
 
 def tokens_list(args: argparse.Namespace) -> None:
-    for record in _table(args).list_tokens():
+    for record in _stores(args).tokens.all():
         if args.store and record.store_hash != args.store:
             continue
         scopes = ",".join(sorted(s.value for s in record.scopes))
@@ -43,23 +44,17 @@ def tokens_list(args: argparse.Namespace) -> None:
 def tokens_revoke(args: argparse.Namespace) -> None:
     if len(args.hash_prefix) < 8:
         raise SystemExit("couponmint: give at least 8 characters of the token's hash; give a longer prefix")
-    table = _table(args)
-    matches = [t for t in table.list_tokens() if t.token_hash.startswith(args.hash_prefix)]
+    tokens = _stores(args).tokens
+    matches = [t for t in tokens.all() if t.token_hash.startswith(args.hash_prefix)]
     if len(matches) != 1:
         raise SystemExit(f"couponmint: {len(matches)} tokens match {args.hash_prefix!r}; give a longer prefix")
-    table.delete_token(matches[0].token_hash)
+    tokens.delete(matches[0].token_hash)
     print(f"revoked {matches[0].token_hash[:12]}")
 
 
 def promotions_create(args: argparse.Namespace) -> None:
-    promotion = accounts.create_promotion(
-        _table(args),
-        args.store,
-        args.name,
-        RedemptionType(args.redemption_type),
-        CouponType(args.coupon_type),
-        promotion_id=args.id,
-    )
+    draft = PromotionDraft.named(args.name, RedemptionType(args.redemption_type), CouponType(args.coupon_type))
+    promotion = promotions.create_promotion(_stores(args).promotions, args.store, draft, promotion_id=args.id)
     print(json.dumps(promotion.model_dump(mode="json")))
 
 
@@ -73,7 +68,7 @@ def print_openapi(_: argparse.Namespace) -> None:
 
 
 def stores_limits(args: argparse.Namespace) -> None:
-    _table(args).set_store_limits(args.store, request_quota=args.requests, window_ms=args.window_ms)
+    _stores(args).limits.set_store_limits(args.store, request_quota=args.requests, window_ms=args.window_ms)
     print(f"{args.store}: {args.requests} requests per {args.window_ms} ms")
 
 

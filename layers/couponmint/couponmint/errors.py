@@ -47,3 +47,37 @@ class TooManyRequests(CouponmintError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+# ---------------------------------------------------------------- signals between the adapters and the services
+# Not answered to clients as such: the services turn them into one of the errors above, or act on them.
+class CodeTaken(Exception):
+    """The code's text is already taken in the store (compared case-insensitively)."""
+
+
+class PromotionFull(Exception):
+    """The promotion already holds its one code (a SINGLE coupon promotion)."""
+
+
+class PromotionGone(Exception):
+    """The promotion was deleted while codes were being written for it: nothing was written."""
+
+
+class CodesTaken(Exception):
+    """Another batch holds some of the codes a transaction claimed (so it wrote nothing)."""
+
+    def __init__(self, codes: set[str]) -> None:
+        super().__init__(f"{len(codes)} code(s) taken")
+        self.codes = codes
+
+
+class StaleBatch(Exception):
+    """The batch changed since it was read (another delivery of the same message moved it on)."""
+
+
+class BatchMissing(Exception):
+    """A message names a batch that does not exist (never retried into success)."""
+
+
+class CollisionsPersist(Exception):
+    """Codes kept colliding: the format's space is nearly full."""

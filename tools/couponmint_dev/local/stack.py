@@ -158,7 +158,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO)
+    logging.root.handlers[0].setFormatter(log_format)
+    # The local stack's own log has a handler of its own: Powertools' Logger(service="couponmint") filters the
+    # root handlers to drop every logger whose name contains "couponmint" (its deduplication filter).
+    own = logging.StreamHandler()
+    own.setFormatter(log_format)
+    logging.getLogger("couponmint_dev").addHandler(own)
+    logging.getLogger("couponmint_dev").propagate = False
     # botocore logs where it found credentials and endpoints at INFO: noise here.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     # Every answer that records no metric (an error, a read) makes Powertools warn: noise in a terminal.

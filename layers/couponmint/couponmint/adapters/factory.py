@@ -3,12 +3,12 @@
 from couponmint.adapters.aws import dynamodb_resource, dynamodb_writer, s3_client, sqs_client
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.queue import BatchQueue
-from couponmint.adapters.table import CouponTable
+from couponmint.adapters.repositories import Repositories
 from couponmint.config import get_settings
 
 
-def coupon_table() -> CouponTable:
-    return CouponTable(dynamodb_resource().Table(get_settings().table_name), dynamodb_writer())
+def repositories() -> Repositories:
+    return Repositories.over(dynamodb_resource().Table(get_settings().table_name), dynamodb_writer())
 
 
 def batch_queue() -> BatchQueue:

@@ -27,7 +27,7 @@ CONFIG = IdempotencyConfig(
 Answer = dict[str, Any]
 
 
-class NotRemembered(Exception):
+class AnswerNotKept(Exception):
     """An answer not to replay (429, 5xx): the client's retry should run again."""
 
     def __init__(self, answer: Answer) -> None:
@@ -35,16 +35,23 @@ class NotRemembered(Exception):
         self.answer = answer
 
 
+def first_answer(request: dict[str, Any], produce: Callable[[], Answer]) -> Answer:
+    """The answer given to the first `request` with its key, produced now if this is the first.
+
+    Raises AnswerNotKept (carrying the answer) when the answer is one a retry should not get again.
+    """
+    return _answer_once()(request=request, produce=produce)
+
+
 @cache
-def remembering() -> Callable[..., Answer]:
-    """`run(request=..., produce=...)`: produce's answer, or the answer remembered for the same request."""
+def _answer_once() -> Callable[..., Answer]:
     store = DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table, boto3_client=dynamodb_client())
 
     @idempotent_function(data_keyword_argument="request", persistence_store=store, config=CONFIG)
     def run(request: dict[str, Any], produce: Callable[[], Answer]) -> Answer:
         answer = produce()
         if answer["status"] == 429 or answer["status"] >= 500:
-            raise NotRemembered(answer)
+            raise AnswerNotKept(answer)
         return answer
 
     return run

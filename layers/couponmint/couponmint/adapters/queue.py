@@ -1,5 +1,6 @@
 """The generation queue (SQS)."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,7 +20,7 @@ class BatchQueue:
         result = self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=message.model_dump_json())
         return str(result["MessageId"])
 
-    def send_many(self, messages: list[BaseModel]) -> None:
+    def send_many(self, messages: Sequence[BaseModel]) -> None:
         """Send messages ten at a time; raises if SQS refused any (the caller's retry sends them again)."""
         for start in range(0, len(messages), SEND_BATCH):
             chunk = messages[start : start + SEND_BATCH]

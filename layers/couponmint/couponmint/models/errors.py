@@ -1,21 +1,8 @@
-"""Error bodies in the shapes of BigCommerce's spec, and the map from domain errors to HTTP."""
+"""Error bodies in the shapes of BigCommerce's spec (api/errors.py maps errors to them)."""
 
 from typing import Any
 
 from pydantic import BaseModel
-
-from couponmint.errors import (
-    BatchFailed,
-    Conflict,
-    CouponmintError,
-    Forbidden,
-    InvalidRequest,
-    NotAllowed,
-    NotFound,
-    PayloadTooLarge,
-    TooManyRequests,
-    Unauthenticated,
-)
 
 STATUS_CODES_DOC = "https://developer.bigcommerce.com/api-docs/getting-started/api-status-codes"
 FORBIDDEN_TITLE = "You don't have a required scope to access the endpoint"
@@ -40,50 +27,6 @@ def unprocessable(problems: list[str]) -> Problem:
 
 def method_not_allowed(message: str) -> Problem:
     return Problem(status=405, body={"status": 405, "title": "Method Not Allowed", "error": message})
-
-
-def problem_for(error: CouponmintError) -> Problem:
-    """The one map from domain errors to HTTP answers."""
-    match error:
-        case Unauthenticated():
-            return detail_problem(401, "Unauthorized", str(error))
-        case Forbidden():
-            return Problem(status=403, body={"status": 403, "title": FORBIDDEN_TITLE, "error": str(error)})
-        case NotFound():
-            return detail_problem(404, "Not Found", str(error))
-        case NotAllowed():
-            return method_not_allowed(str(error))
-        case Conflict():
-            return detail_problem(409, "Conflict", str(error))
-        case PayloadTooLarge():
-            return detail_problem(413, "Payload Too Large", str(error))
-        case InvalidRequest():
-            return unprocessable(error.problems)
-        case TooManyRequests():
-            return detail_problem(429, "Too Many Requests", str(error))
-        case BatchFailed():
-            return detail_problem(500, "Code generation failed", str(error))
-    return detail_problem(400, "Bad Request", str(error))
-
-
-# Errors about the body as a whole: it is not JSON, or not a JSON object.
-_SHAPE_ERRORS = {"json_invalid", "json_type", "model_attributes_type", "model_type", "dict_type", "missing"}
-
-
-def validation_problem(errors: list[dict[str, Any]]) -> Problem:
-    """400 when the body is not a JSON object; otherwise 422 with one entry per field problem."""
-    for error in errors:
-        loc = tuple(error.get("loc", ()))
-        if error.get("type") == "json_invalid" or (loc == ("body",) and error.get("type") in _SHAPE_ERRORS):
-            return detail_problem(400, "Input is invalid", "The request body must be a JSON object.")
-    return unprocessable([_field_title(error) for error in errors])
-
-
-def _field_title(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error.get("loc", ())]
-    field = ".".join(loc[1:]) if loc[:1] in (["body"], ["query"], ["path"]) else ".".join(loc)
-    message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-    return f"{field}: {message}" if field else message
 
 
 def bulk_problem(problems: list[str], *, total: int = 0, failed: int = 0) -> Problem:

@@ -19,8 +19,10 @@ class JobStatus(StrEnum):
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
-
-FINISHED_JOB = {JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED}
+    @property
+    def finished(self) -> bool:
+        """COMPLETED, FAILED or CANCELLED: nothing will change it again."""
+        return self in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class JobRequest(GenerationRequest):

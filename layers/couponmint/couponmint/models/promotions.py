@@ -46,6 +46,18 @@ class PromotionDraft(PromotionFields):
     rules: Annotated[list[Rule], Field(min_length=1)]
     coupon_type: CouponType | None = None
 
+    @classmethod
+    def named(
+        cls, name: str, redemption_type: RedemptionType, coupon_type: CouponType | None = None
+    ) -> "PromotionDraft":
+        """The simplest promotion: 10 % off the cart (what the CLI and the local stack's demo seed create)."""
+        return cls(
+            name=name,
+            redemption_type=redemption_type,
+            coupon_type=coupon_type,
+            rules=[Rule(action={"cart_value": {"discount": {"percentage_amount": "10"}}})],
+        )
+
 
 class PromotionPatch(PromotionFields):
     """`PUT /promotions/{id}`: redemption_type and coupon_type may be sent, but only with their current values."""

@@ -31,6 +31,11 @@ class BatchStatus(StrEnum):
     FAILED = "FAILED"  # gave up; `error` says why
     CANCELLED = "CANCELLED"  # its job was cancelled before it started
 
+    @property
+    def finished(self) -> bool:
+        """DONE, FAILED or CANCELLED: nothing will change it again."""
+        return self in (BatchStatus.DONE, BatchStatus.FAILED, BatchStatus.CANCELLED)
+
 
 class TokenRecord(BaseModel):
     token_hash: str

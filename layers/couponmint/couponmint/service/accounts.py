@@ -1,15 +1,15 @@
-"""Tokens and promotions: what an operator creates with the CLI and the local stack seeds."""
+"""Tokens: created by an operator (the CLI, the local stack's seed), checked on every request."""
 
 import hashlib
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from couponmint.adapters.table import CouponTable
-from couponmint.errors import Forbidden, Unauthenticated
+from couponmint.errors import Conflict, Forbidden, Unauthenticated
 from couponmint.logic.expiring import ExpiringCache
-from couponmint.models.records import CouponType, PromotionRecord, RedemptionType, Scope, TokenRecord
+from couponmint.models.records import Scope, TokenRecord
+from couponmint.service.ports import Monotonic, TokenStore
 
 
 def hash_token(token: str) -> str:
@@ -18,20 +18,19 @@ def hash_token(token: str) -> str:
 
 
 def create_token(
-    table: CouponTable, store_hash: str, scopes: Iterable[Scope], *, token: str | None = None, label: str = ""
+    tokens: TokenStore, store_hash: str, scopes: Iterable[Scope], *, token: str | None = None, label: str = ""
 ) -> str:
-    """Store a new token for `store_hash` and return it (the only time it is seen in clear)."""
+    """Store a new token for `store_hash` and return it (the only time it is seen in clear).
+
+    Raises Conflict when the given `token` exists already.
+    """
     # A recognisable prefix (for secret scanners), which also keeps a token from starting with "-".
     token = token or f"cm_{secrets.token_urlsafe(32)}"
-    table.put_token(
-        TokenRecord(
-            token_hash=hash_token(token),
-            store_hash=store_hash,
-            scopes=frozenset(scopes),
-            label=label,
-            created=datetime.now(UTC),
-        )
+    record = TokenRecord(
+        token_hash=hash_token(token), store_hash=store_hash, scopes=frozenset(scopes), label=label, created=_now()
     )
+    if not tokens.put(record):
+        raise Conflict("this token exists already")
     return token
 
 
@@ -42,11 +41,11 @@ TOKEN_CACHE_SECONDS = 10.0
 _known_tokens: ExpiringCache[str, TokenRecord] = ExpiringCache(TOKEN_CACHE_SECONDS)
 
 
-def _token_record(table: CouponTable, token_hash: str, clock: Callable[[], float]) -> TokenRecord | None:
+def _token_record(tokens: TokenStore, token_hash: str, clock: Monotonic) -> TokenRecord | None:
     now = clock()
     record = _known_tokens.get(token_hash, now)
     if record is None:
-        record = table.get_token(token_hash)
+        record = tokens.get(token_hash)
         if record is None:
             _known_tokens.forget(token_hash)
         else:
@@ -55,15 +54,10 @@ def _token_record(table: CouponTable, token_hash: str, clock: Callable[[], float
 
 
 def authorize(
-    table: CouponTable,
-    token: str | None,
-    store_hash: str,
-    *,
-    modifies: bool,
-    clock: Callable[[], float] = time.monotonic,
+    tokens: TokenStore, token: str | None, store_hash: str, *, modifies: bool, clock: Monotonic = time.monotonic
 ) -> TokenRecord:
     """The token's record, if it may act on `store_hash` (modify scope for writes), else an error."""
-    record = _token_record(table, hash_token(token), clock) if token else None
+    record = _token_record(tokens, hash_token(token), clock) if token else None
     if record is None:
         raise Unauthenticated("missing or unknown X-Auth-Token")
     needed = {Scope.MODIFY} if modifies else {Scope.MODIFY, Scope.READ_ONLY}
@@ -72,31 +66,5 @@ def authorize(
     return record
 
 
-def create_promotion(
-    table: CouponTable,
-    store_hash: str,
-    name: str,
-    redemption_type: RedemptionType,
-    coupon_type: CouponType | None = None,
-    *,
-    promotion_id: int | None = None,
-) -> PromotionRecord:
-    """Store a promotion; its id comes from the store's counter unless given.
-
-    With an explicit id that already exists, the existing promotion is kept and returned (seeding is
-    idempotent and never resets a promotion's code count).
-    """
-    promotion = PromotionRecord(
-        store_hash=store_hash,
-        id=promotion_id if promotion_id is not None else table.reserve_ids(store_hash, "promotion", 1),
-        name=name,
-        redemption_type=redemption_type,
-        coupon_type=coupon_type if redemption_type is RedemptionType.COUPON else None,
-        created=datetime.now(UTC),
-    )
-    if promotion_id is not None:
-        table.raise_counter(store_hash, "promotion", promotion_id)
-        if existing := table.get_promotion(store_hash, promotion_id):
-            return existing
-    table.put_promotion(promotion)
-    return promotion
+def _now() -> datetime:
+    return datetime.now(UTC)

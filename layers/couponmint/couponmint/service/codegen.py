@@ -2,12 +2,9 @@
 
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from couponmint.adapters.queue import BatchQueue
-from couponmint.adapters.table import CouponTable
 from couponmint.errors import BatchFailed, InvalidRequest, NotAllowed, NotFound
 from couponmint.logic.codes import alphabet_without, capacity_shortfall
 from couponmint.logic.polling import CompletionTimes
@@ -15,19 +12,19 @@ from couponmint.models.codegen import CodeFormat, CodegenData, CodegenRequest, G
 from couponmint.models.messages import GenerateBatchMessage, NewBatch
 from couponmint.models.records import BatchRecord, BatchStatus, PromotionRecord
 from couponmint.service import limits
+from couponmint.service.ports import BatchStore, LimitStore, Monotonic, PromotionStore, Queue, Sleep
 
 BULK_ONLY = (
     "Bulk code generation is only supported for promotions with redemption_type of 'COUPON' and coupon_type of 'BULK'."
 )
-FINISHED = {BatchStatus.DONE, BatchStatus.FAILED}
 
 
 def check_generation(
-    table: CouponTable, store_hash: str, promotion_id: int, code_format: CodeFormat, requested: int
+    promotions: PromotionStore, store_hash: str, promotion_id: int, code_format: CodeFormat, requested: int
 ) -> PromotionRecord:
     """The promotion, if it exists in this store and takes generated codes, and the format's space has room
     for the store's codes plus `requested` more (both read at once)."""
-    promotion, store_codes = table.promotion_and_store_code_count(store_hash, promotion_id)
+    promotion, store_codes = promotions.with_store_code_count(store_hash, promotion_id)
     if promotion is None:
         raise NotFound(f"promotion {promotion_id} does not exist")
     if not promotion.allows_bulk_codes:
@@ -40,8 +37,10 @@ def check_generation(
 
 
 def generate(
-    table: CouponTable,
-    queue: BatchQueue,
+    promotions: PromotionStore,
+    batches: BatchStore,
+    slots: LimitStore,
+    queue: Queue,
     store_hash: str,
     promotion_id: int,
     request: CodegenRequest,
@@ -54,15 +53,15 @@ def generate(
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="check") as beside:
         checked = beside.submit(
-            check_generation, table, store_hash, promotion_id, request.code_format, request.batch_size
+            check_generation, promotions, store_hash, promotion_id, request.code_format, request.batch_size
         )
-        with limits.concurrency_slot(table, store_hash, "codegen", uuid.uuid4().hex):
+        with limits.concurrency_slot(slots, store_hash, "codegen", uuid.uuid4().hex):
             checked.result()
             batch = queue_batch(queue, store_hash, promotion_id, request)
-            return wait_for_batch(table, batch, budget_seconds)
+            return wait_for_batch(batches, batch, budget_seconds)
 
 
-def queue_batch(queue: BatchQueue, store_hash: str, promotion_id: int, request: CodegenRequest) -> BatchRecord:
+def queue_batch(queue: Queue, store_hash: str, promotion_id: int, request: CodegenRequest) -> BatchRecord:
     """Queue a new batch for the generator, which records it when it starts it; returns it as PENDING.
 
     Nothing is written here: a batch the queue did not take does not exist (the request fails), and one it
@@ -100,12 +99,12 @@ COMPLETION_TIMES = CompletionTimes()
 
 
 def wait_for_batch(
-    table: CouponTable,
+    batches: BatchStore,
     batch: BatchRecord,
     budget_seconds: float,
     *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
+    clock: Monotonic = time.monotonic,
+    sleep: Sleep = time.sleep,
     times: CompletionTimes = COMPLETION_TIMES,
 ) -> BatchRecord:
     """Read the batch (consistently; `logic.polling` says when) until it finishes or the budget runs out.
@@ -123,18 +122,18 @@ def wait_for_batch(
         if remaining <= 0:
             break
         sleep(min(wait, remaining))
-        recorded = table.get_batch(batch.store_hash, batch.batch_id)
-        if recorded is not None and recorded.status in FINISHED:
+        recorded = batches.get(batch.store_hash, batch.batch_id)
+        if recorded is not None and recorded.status.finished:
             times.observe(batch.batch_size, clock() - started)
             return recorded
     if recorded is None:
-        table.put_batch_once(batch)
-        recorded = table.get_batch(batch.store_hash, batch.batch_id)
+        batches.put_once(batch)
+        recorded = batches.get(batch.store_hash, batch.batch_id)
     return recorded or batch
 
 
-def find_batch(table: CouponTable, store_hash: str, promotion_id: int, batch_id: str) -> BatchRecord:
-    batch = table.get_batch(store_hash, batch_id)
+def find_batch(batches: BatchStore, store_hash: str, promotion_id: int, batch_id: str) -> BatchRecord:
+    batch = batches.get(store_hash, batch_id)
     if batch is None or batch.promotion_id != promotion_id:
         raise NotFound(f"batch {batch_id} does not exist")
     return batch

@@ -1,19 +1,21 @@
 """Coupon codes of a promotion: list with cursors or pages, add by hand, find and delete."""
 
+import uuid
 from datetime import UTC, datetime
 
-from couponmint.adapters.table import CodeExists, CouponTable, PromotionFull
-from couponmint.errors import Conflict, InvalidRequest, NotAllowed, NotFound
+from couponmint.errors import CodeTaken, Conflict, InvalidRequest, NotAllowed, NotFound, PromotionFull
 from couponmint.logic.pagination import Page, PageRequest, collection_meta
 from couponmint.models.codes import CouponCode, CouponCodeCollection, CreateCodeRequest
 from couponmint.models.records import CodeRecord, CouponType, PromotionRecord, RedemptionType
+from couponmint.service import limits
+from couponmint.service.ports import CodeStore, LimitStore, PromotionStore
 
 NO_CODES = "Coupon codes are only supported for promotions with redemption_type of 'COUPON'."
 
 
-def coupon_promotion(table: CouponTable, store_hash: str, promotion_id: int) -> PromotionRecord:
+def coupon_promotion(promotions: PromotionStore, store_hash: str, promotion_id: int) -> PromotionRecord:
     """The promotion, if it exists in this store and takes codes (not AUTOMATIC)."""
-    promotion = table.get_promotion(store_hash, promotion_id)
+    promotion = promotions.get(store_hash, promotion_id)
     if promotion is None:
         raise NotFound(f"promotion {promotion_id} does not exist")
     if promotion.redemption_type is not RedemptionType.COUPON:
@@ -22,17 +24,36 @@ def coupon_promotion(table: CouponTable, store_hash: str, promotion_id: int) -> 
 
 
 def list_codes(
-    table: CouponTable, store_hash: str, promotion_id: int, request: PageRequest, code: str | None = None
+    promotions: PromotionStore,
+    codes: CodeStore,
+    slots: LimitStore,
+    store_hash: str,
+    promotion_id: int,
+    request: PageRequest,
+    code: str | None = None,
 ) -> CouponCodeCollection:
-    promotion = coupon_promotion(table, store_hash, promotion_id)
+    """A page of a promotion's codes, newest first, holding one of the store's list slots while it reads."""
+    with limits.concurrency_slot(slots, store_hash, "list", uuid.uuid4().hex):
+        return _page_of_codes(promotions, codes, store_hash, promotion_id, request, code)
+
+
+def _page_of_codes(
+    promotions: PromotionStore,
+    codes: CodeStore,
+    store_hash: str,
+    promotion_id: int,
+    request: PageRequest,
+    code: str | None,
+) -> CouponCodeCollection:
+    promotion = coupon_promotion(promotions, store_hash, promotion_id)
     if code is not None:
-        found = table.get_code(store_hash, code)
+        found = codes.get(store_hash, code)
         records = [found] if found and found.promotion_id == promotion_id else []
         page = Page(ids=[r.id for r in records], has_previous=False, has_next=False)
         return CouponCodeCollection(
             data=[CouponCode.of(r) for r in records], meta=collection_meta(request, page, len(records))
         )
-    records, more = table.codes_page(
+    records, more = codes.page(
         store_hash,
         promotion_id,
         request.limit,
@@ -51,37 +72,41 @@ def list_codes(
     )
 
 
-def add_code(table: CouponTable, store_hash: str, promotion_id: int, request: CreateCodeRequest) -> CodeRecord:
-    promotion = coupon_promotion(table, store_hash, promotion_id)
+def add_code(
+    promotions: PromotionStore, codes: CodeStore, store_hash: str, promotion_id: int, request: CreateCodeRequest
+) -> CodeRecord:
+    promotion = coupon_promotion(promotions, store_hash, promotion_id)
     record = CodeRecord(
         store_hash=store_hash,
         promotion_id=promotion_id,
-        id=table.reserve_ids(store_hash, "code", 1),
+        id=promotions.reserve_ids(store_hash, "code", 1),
         code=request.code,
         max_uses=request.max_uses,
         max_uses_per_customer=request.max_uses_per_customer,
         created=datetime.now(UTC),
     )
     try:
-        table.add_code(record, only_code=promotion.coupon_type is not CouponType.BULK)
-    except CodeExists:
+        codes.add(record, only_code=promotion.coupon_type is not CouponType.BULK)
+    except CodeTaken:
         raise Conflict(f"the code {request.code!r} already exists in this store") from None
     except PromotionFull:
         raise InvalidRequest("code: a SINGLE coupon promotion holds at most one code") from None
     return record
 
 
-def delete_codes_by_id(table: CouponTable, store_hash: str, promotion_id: int, code_ids: list[int]) -> int:
-    coupon_promotion(table, store_hash, promotion_id)
-    found = [table.code_by_id(store_hash, promotion_id, code_id) for code_id in code_ids]
-    return table.delete_codes([record for record in found if record is not None])
+def delete_codes_by_id(
+    promotions: PromotionStore, codes: CodeStore, store_hash: str, promotion_id: int, code_ids: list[int]
+) -> int:
+    coupon_promotion(promotions, store_hash, promotion_id)
+    found = [codes.by_id(store_hash, promotion_id, code_id) for code_id in code_ids]
+    return codes.delete([record for record in found if record is not None])
 
 
-def find_code(table: CouponTable, store_hash: str, code: str) -> CodeRecord | None:
-    return table.get_code(store_hash, code)
+def find_code(codes: CodeStore, store_hash: str, code: str) -> CodeRecord | None:
+    return codes.get(store_hash, code)
 
 
-def delete_code_by_text(table: CouponTable, store_hash: str, code: str) -> None:
-    record = table.get_code(store_hash, code)
+def delete_code_by_text(codes: CodeStore, store_hash: str, code: str) -> None:
+    record = codes.get(store_hash, code)
     if record is not None:
-        table.delete_codes([record])
+        codes.delete([record])

@@ -8,45 +8,44 @@ The order is what makes it safe:
 3. A code another batch holds is replaced on the record first (write-ahead again), then claimed.
 4. Write the CSV export (it starts as soon as the candidates are recorded, and runs beside the claims), then
    mark the batch DONE with exactly its codes and count them, in one transaction that also claims the last
-   codes of a codegen request's batch (`CouponTable.completion_room`).
+   codes of a codegen request's batch (`BatchStore.completion_room`).
 """
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from couponmint.adapters.exports import ExportStore, batch_export_key, codes_csv
-from couponmint.adapters.table import MAX_TRANSACTION_ITEMS, CodesTaken, CouponTable, StaleBatch
+from couponmint.adapters.dynamo import MAX_TRANSACTION_ITEMS
+from couponmint.adapters.exports import batch_export_key, codes_csv
+from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, StaleBatch
 from couponmint.logic.codes import alphabet_without, make_codes
+from couponmint.models.jobs import JobStatus
 from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
 from couponmint.observability import logger
+from couponmint.service import jobs as job_service
 from couponmint.service.codegen import new_batch_record
-from couponmint.service.jobs import job_cancelled
+from couponmint.service.ports import BatchStore, Exports, JobStore, Now, PromotionStore, Queue
 
 # Each round replaces the codes that collided; with the capacity guard's fill limit of 1 % the chance
 # that one code needs this many rounds is below 1e-40.
 MAX_CLAIM_ROUNDS = 20
 # The codes claimed in the transaction that records the batch (which takes the transaction's last item).
 FIRST_CLAIMS = MAX_TRANSACTION_ITEMS - 1
-FINISHED = (BatchStatus.DONE, BatchStatus.FAILED, BatchStatus.CANCELLED)
 
 
-class BatchMissing(Exception):
-    """The message names a batch that does not exist (never retried into success)."""
-
-
-class CollisionsPersist(Exception):
-    """Codes kept colliding: the format's space is nearly full."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def complete_batch(
-    table: CouponTable,
-    exports: ExportStore,
+    batches: BatchStore,
+    promotions: PromotionStore,
+    jobs: JobStore,
+    exports: Exports,
     message: GenerateBatchMessage,
     *,
     redelivered: bool = False,
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    now: Now = _utc_now,
 ) -> BatchRecord:
     """Complete the message's batch, or return it as it is if it already finished.
 
@@ -56,32 +55,67 @@ def complete_batch(
     if message.new is not None and not redelivered:
         batch = new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new)
     else:
-        batch = _recorded_batch(table, message)
-        if batch.status is BatchStatus.PENDING and job_cancelled(table, batch):
+        batch = _recorded_batch(batches, message)
+        if batch.status is BatchStatus.PENDING and _job_cancelled(jobs, batch):
             # A cancelled job starts no new batch.
-            table.cancel_batch(batch)
-            return table.get_batch(batch.store_hash, batch.batch_id) or batch
-    while batch.status not in FINISHED:
+            batches.cancel(batch)
+            return batches.get(batch.store_hash, batch.batch_id) or batch
+    while not batch.status.finished:
         try:
-            return _advance(table, exports, batch, now)
+            return _advance(batches, promotions, exports, batch, now)
         except StaleBatch:
             # Another delivery of this message moved the batch on; carry on from its state.
             logger.info("batch changed underneath, re-reading", batch_id=batch.batch_id)
-            batch = _recorded_batch(table, message)
+            batch = _recorded_batch(batches, message)
     return batch
 
 
-def give_up(table: CouponTable, message: GenerateBatchMessage, reason: str) -> BatchRecord | None:
+def run_batch_message(
+    batches: BatchStore,
+    promotions: PromotionStore,
+    jobs: JobStore,
+    exports: Exports,
+    queue: Queue,
+    message: GenerateBatchMessage,
+    *,
+    receive_count: int,
+    max_receives: int,
+) -> BatchRecord:
+    """Complete the message's batch and move its job on; on the last delivery of a failing message, record the
+    batch FAILED (and move its job on) before the error goes back to the queue, which then dead-letters it.
+    """
+    try:
+        batch = complete_batch(batches, promotions, jobs, exports, message, redelivered=receive_count > 1)
+    except Exception as error:
+        if receive_count >= max_receives:
+            logger.exception("batch failed for good", batch_id=message.batch_id)
+            failed = give_up(batches, message, f"{type(error).__name__}: {error}")
+            if failed is not None:
+                job_service.after_batch(jobs, queue, failed)
+        raise
+    job_service.after_batch(jobs, queue, batch)
+    return batch
+
+
+def give_up(batches: BatchStore, message: GenerateBatchMessage, reason: str) -> BatchRecord | None:
     """Mark the message's batch FAILED for good (recording a codegen request's batch that never started)."""
     if message.new is not None:
-        table.put_batch_once(new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new))
-    table.fail_batch(message.store_hash, message.batch_id, reason)
-    return table.get_batch(message.store_hash, message.batch_id)
+        batches.put_once(new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new))
+    batches.fail(message.store_hash, message.batch_id, reason)
+    return batches.get(message.store_hash, message.batch_id)
 
 
-def _recorded_batch(table: CouponTable, message: GenerateBatchMessage) -> BatchRecord:
+def _job_cancelled(jobs: JobStore, batch: BatchRecord) -> bool:
+    """Whether `batch` belongs to a cancelled job (checked before it makes any code)."""
+    if batch.job_id is None:
+        return False
+    job = jobs.get(batch.store_hash, batch.job_id)
+    return job is not None and job.status is JobStatus.CANCELLED
+
+
+def _recorded_batch(batches: BatchStore, message: GenerateBatchMessage) -> BatchRecord:
     """The batch's record; for a codegen request's batch not yet recorded, the one its message describes."""
-    batch = table.get_batch(message.store_hash, message.batch_id)
+    batch = batches.get(message.store_hash, message.batch_id)
     if batch is not None:
         return batch
     if message.new is not None:
@@ -89,12 +123,14 @@ def _recorded_batch(table: CouponTable, message: GenerateBatchMessage) -> BatchR
     raise BatchMissing(message.batch_id)
 
 
-def _advance(table: CouponTable, exports: ExportStore, batch: BatchRecord, now: Callable[[], datetime]) -> BatchRecord:
+def _advance(
+    batches: BatchStore, promotions: PromotionStore, exports: Exports, batch: BatchRecord, now: Now
+) -> BatchRecord:
     if batch.codes:
         # Started by an earlier delivery: claim all its codes again (its own claims pass).
         pending = list(batch.codes)
     else:
-        batch = _start(table, batch)
+        batch = _start(batches, promotions, batch)
         pending = batch.codes[FIRST_CLAIMS:]
     key = batch_export_key(batch.store_hash, batch.promotion_id, batch.batch_id)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as beside:
@@ -102,8 +138,8 @@ def _advance(table: CouponTable, exports: ExportStore, batch: BatchRecord, now: 
         export = beside.submit(exports.put_csv, key, codes_csv(_code_records(batch, exported)))
         for _ in range(MAX_CLAIM_ROUNDS):
             # The last claims may ride in the transaction that marks the batch DONE; the others go before it.
-            split = max(0, len(pending) - table.completion_room(batch))
-            taken = table.claim_codes(batch, _code_records(batch, pending[:split])) if split else set()
+            split = max(0, len(pending) - batches.completion_room(batch))
+            taken = batches.claim(batch, _code_records(batch, pending[:split])) if split else set()
             if not taken:
                 if batch.codes != exported:
                     # Codes were replaced after the export started: write it again with the final codes.
@@ -112,23 +148,23 @@ def _advance(table: CouponTable, exports: ExportStore, batch: BatchRecord, now: 
                     export = beside.submit(exports.put_csv, key, codes_csv(_code_records(batch, exported)))
                 export.result()  # DONE promises the export
                 try:
-                    done = table.complete_batch(batch, key, now(), _code_records(batch, pending[split:]))
+                    done = batches.complete(batch, key, now(), _code_records(batch, pending[split:]))
                 except CodesTaken as last:
                     taken = last.codes
                 else:
                     logger.info("batch done", batch_id=done.batch_id, codes=len(done.codes))
                     return done
             # Write the replacements ahead of claiming them, then claim again what is not known claimed.
-            batch, pending = _replace(table, batch, pending, taken)
+            batch, pending = _replace(batches, batch, pending, taken)
     raise CollisionsPersist(f"codes of batch {batch.batch_id} kept colliding")
 
 
 def _replace(
-    table: CouponTable, batch: BatchRecord, pending: list[str], taken: set[str]
+    batches: BatchStore, batch: BatchRecord, pending: list[str], taken: set[str]
 ) -> tuple[BatchRecord, list[str]]:
     """Replace codes another batch holds on the write-ahead record; returns it and the codes to claim."""
     replacements = _replacements(batch, taken, batch.codes)
-    batch = table.record_batch_codes(batch, [replacements.get(code, code) for code in batch.codes])
+    batch = batches.record_codes(batch, [replacements.get(code, code) for code in batch.codes])
     return batch, [replacements.get(code, code) for code in pending]
 
 
@@ -141,7 +177,7 @@ def _replacements(batch: BatchRecord, taken: set[str], candidates: list[str]) ->
     return dict(zip(sorted(taken), fresh, strict=True))
 
 
-def _start(table: CouponTable, batch: BatchRecord) -> BatchRecord:
+def _start(batches: BatchStore, promotions: PromotionStore, batch: BatchRecord) -> BatchRecord:
     """Write the candidates ahead and claim the first of them, in one transaction.
 
     Codes another batch holds make the transaction write nothing: they are replaced and it is tried again.
@@ -149,10 +185,10 @@ def _start(table: CouponTable, batch: BatchRecord) -> BatchRecord:
     fmt = batch.code_format
     alphabet = alphabet_without(fmt.exclude_characters)
     candidates = make_codes(alphabet, fmt.code_length, batch.batch_size, fmt.head, fmt.tail)
-    first_id = table.reserve_ids(batch.store_hash, "code", batch.batch_size)
+    first_id = promotions.reserve_ids(batch.store_hash, "code", batch.batch_size)
     for _ in range(MAX_CLAIM_ROUNDS):
         started = batch.claiming(candidates, first_id)
-        taken = table.start_claiming(batch, started, _code_records(started, candidates[:FIRST_CLAIMS]))
+        taken = batches.start_claiming(batch, started, _code_records(started, candidates[:FIRST_CLAIMS]))
         if not taken:
             return started
         replacements = _replacements(batch, taken, candidates)

@@ -2,25 +2,27 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from couponmint.adapters.exports import ExportStore, batch_export_key, job_export_key
-from couponmint.adapters.queue import BatchQueue
-from couponmint.adapters.table import CouponTable
+from couponmint.adapters.exports import batch_export_key, job_export_key
 from couponmint.errors import NotAllowed, NotFound
+from couponmint.logic.pagination import offset_page
 from couponmint.models.codegen import CodeFormat
-from couponmint.models.jobs import FINISHED_JOB, JobRecord, JobRequest, JobStatus, job_batch_id
+from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
 from couponmint.service.codegen import check_generation
+from couponmint.service.ports import BatchStore, Exports, JobStore, PromotionStore, Queue
 
 # Batches recorded and queued per planning message: 250 batches of 250 = 62,500 codes, well inside one invocation.
 PLAN_SLICE = 250
 
 
 def start_job(
-    table: CouponTable,
-    queue: BatchQueue,
+    promotions: PromotionStore,
+    jobs: JobStore,
+    queue: Queue,
     store_hash: str,
     promotion_id: int,
     request: JobRequest,
@@ -32,7 +34,7 @@ def start_job(
 
     With a `job_id` given (a scheduled tick), a job that already exists is returned as it is.
     """
-    check_generation(table, store_hash, promotion_id, request.code_format, request.quantity)
+    check_generation(promotions, store_hash, promotion_id, request.code_format, request.quantity)
     job = JobRecord(
         store_hash=store_hash,
         promotion_id=promotion_id,
@@ -46,31 +48,31 @@ def start_job(
         batches_total=JobRecord.batches_for(request.quantity),
         source=source,
     )
-    if not table.put_job(job):
-        existing = table.get_job(store_hash, job.job_id)
+    if not jobs.put(job):
+        existing = jobs.get(store_hash, job.job_id)
         assert existing is not None
         return existing, False
     queue.send(PlanJobMessage(store_hash=store_hash, job_id=job.job_id))
     return job, True
 
 
-def plan_job(table: CouponTable, queue: BatchQueue, message: PlanJobMessage) -> None:
+def plan_job(jobs: JobStore, batches: BatchStore, queue: Queue, message: PlanJobMessage) -> None:
     """Record and queue one slice of the job's batches, then queue the next slice (idempotent)."""
-    job = table.get_job(message.store_hash, message.job_id)
-    if job is None or job.status in FINISHED_JOB:
+    job = jobs.get(message.store_hash, message.job_id)
+    if job is None or job.status.finished:
         return
     end = min(message.start_index + PLAN_SLICE, job.batches_total)
-    batches = [_job_batch(job, index) for index in range(message.start_index, end)]
-    for batch in batches:
-        table.put_batch_once(batch)
+    planned = [_job_batch(job, index) for index in range(message.start_index, end)]
+    for batch in planned:
+        batches.put_once(batch)
     queue.send_many(
         [
             GenerateBatchMessage(store_hash=b.store_hash, promotion_id=b.promotion_id, batch_id=b.batch_id)
-            for b in batches
+            for b in planned
         ]
     )
-    table.record_planned(job.store_hash, job.job_id, end)
-    table.move_job(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
+    jobs.record_planned(job.store_hash, job.job_id, end)
+    jobs.move(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
     if end < job.batches_total:
         queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id, start_index=end))
     logger.info("job planned", job_id=job.job_id, batches=end, of=job.batches_total)
@@ -91,29 +93,21 @@ def _job_batch(job: JobRecord, index: int) -> BatchRecord:
     )
 
 
-def job_cancelled(table: CouponTable, batch: BatchRecord) -> bool:
-    """Whether `batch` belongs to a cancelled job (checked before it makes any code)."""
-    if batch.job_id is None:
-        return False
-    job = table.get_job(batch.store_hash, batch.job_id)
-    return job is not None and job.status is JobStatus.CANCELLED
-
-
-def after_batch(table: CouponTable, queue: BatchQueue, batch: BatchRecord) -> None:
+def after_batch(jobs: JobStore, queue: Queue, batch: BatchRecord) -> None:
     """When the job's last batch has finished: queue the CSV's assembly, or mark the job FAILED."""
     if batch.job_id is None:
         return
-    job = table.get_job(batch.store_hash, batch.job_id)
+    job = jobs.get(batch.store_hash, batch.job_id)
     if job is not None:
-        finish_job(table, queue, job)
+        finish_job(jobs, queue, job)
 
 
-def finish_job(table: CouponTable, queue: BatchQueue, job: JobRecord) -> None:
+def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:
     """A RUNNING job whose batches have all finished: queue its CSV's assembly, or mark it FAILED."""
     if job.status is not JobStatus.RUNNING or job.batches_done < job.batches_total:
         return
     if job.failed:
-        table.move_job(
+        jobs.move(
             job.store_hash,
             job.job_id,
             JobStatus.FAILED,
@@ -121,13 +115,13 @@ def finish_job(table: CouponTable, queue: BatchQueue, job: JobRecord) -> None:
             error=f"{job.failed} of {job.quantity} codes could not be made",
             completed=_now(),
         )
-    elif table.move_job(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}):
+    elif jobs.move(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}):
         queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
 
 
-def assemble_job(table: CouponTable, exports: ExportStore, message: AssembleJobMessage) -> None:
+def assemble_job(jobs: JobStore, exports: Exports, message: AssembleJobMessage) -> None:
     """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED."""
-    job = table.get_job(message.store_hash, message.job_id)
+    job = jobs.get(message.store_hash, message.job_id)
     if job is None or job.status is not JobStatus.ASSEMBLING:
         return
     key = job_export_key(job.store_hash, job.promotion_id, job.job_id)
@@ -138,28 +132,33 @@ def assemble_job(table: CouponTable, exports: ExportStore, message: AssembleJobM
             for index in range(job.batches_total)
         ),
     )
-    table.move_job(
-        job.store_hash, job.job_id, JobStatus.COMPLETED, {JobStatus.ASSEMBLING}, export_key=key, completed=_now()
-    )
+    jobs.move(job.store_hash, job.job_id, JobStatus.COMPLETED, {JobStatus.ASSEMBLING}, export_key=key, completed=_now())
     logger.info("job completed", job_id=job.job_id, codes=job.generated)
 
 
-def find_job(table: CouponTable, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
-    job = table.get_job(store_hash, job_id)
+def find_job(jobs: JobStore, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
+    job = jobs.get(store_hash, job_id)
     if job is None or job.promotion_id != promotion_id:
         raise NotFound(f"job {job_id} does not exist")
     return job
 
 
-def cancel_job(table: CouponTable, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
+def list_jobs(
+    promotions: PromotionStore, jobs: JobStore, store_hash: str, promotion_id: int, page: int, limit: int
+) -> tuple[list[JobRecord], dict[str, Any]]:
+    """A page of a promotion's jobs, newest first, and its `meta`; an unknown promotion is NotFound."""
+    if promotions.get(store_hash, promotion_id) is None:
+        raise NotFound(f"promotion {promotion_id} does not exist")
+    return offset_page(jobs.of_promotion(store_hash, promotion_id), page, limit)
+
+
+def cancel_job(jobs: JobStore, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
     """Stop a job: no new batch starts; codes already made stay (and are counted)."""
-    job = find_job(table, store_hash, promotion_id, job_id)
-    moved = table.move_job(
-        store_hash, job_id, JobStatus.CANCELLED, {JobStatus.QUEUED, JobStatus.RUNNING}, completed=_now()
-    )
+    job = find_job(jobs, store_hash, promotion_id, job_id)
+    moved = jobs.move(store_hash, job_id, JobStatus.CANCELLED, {JobStatus.QUEUED, JobStatus.RUNNING}, completed=_now())
     if not moved and job.status is not JobStatus.CANCELLED:
         raise NotAllowed(f"job {job_id} is {job.status.value} and can no longer be cancelled")
-    return find_job(table, store_hash, promotion_id, job_id)
+    return find_job(jobs, store_hash, promotion_id, job_id)
 
 
 def _now() -> str:

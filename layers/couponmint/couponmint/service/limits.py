@@ -4,11 +4,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from couponmint.adapters.table import CouponTable
 from couponmint.errors import TooManyRequests
 from couponmint.logic.expiring import ExpiringCache
 from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, MAX_CONCURRENT, RateState, window_start
 from couponmint.observability import logger
+from couponmint.service.ports import LimitStore
 
 
 def _now_ms() -> int:
@@ -21,30 +21,31 @@ LIMITS_CACHE_SECONDS = 60.0
 _store_limits: ExpiringCache[str, tuple[int, int]] = ExpiringCache(LIMITS_CACHE_SECONDS)
 
 
-def _limits(table: CouponTable, store_hash: str) -> tuple[int, int]:
+def _quota(limits: LimitStore, store_hash: str) -> tuple[int, int]:
+    """The store's (request quota, window ms)."""
     now = time.monotonic()
-    limits = _store_limits.get(store_hash, now)
-    if limits is None:
-        own = table.store_limits(store_hash)
-        limits = own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
-        _store_limits.put(store_hash, limits, now)
-    return limits
+    quota = _store_limits.get(store_hash, now)
+    if quota is None:
+        own = limits.store_limits(store_hash)
+        quota = own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
+        _store_limits.put(store_hash, quota, now)
+    return quota
 
 
-def count_request(table: CouponTable, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
+def count_request(limits: LimitStore, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
     """Count this request in the store's window; the state says whether the quota is exceeded."""
-    quota, window_ms = _limits(table, store_hash)
+    quota, window_ms = _quota(limits, store_hash)
     now = now_ms()
     start = window_start(now, window_ms)
-    used = table.count_request(store_hash, start, expires_at=(start + 2 * window_ms) // 1000)
+    used = limits.count_request(store_hash, start, expires_at=(start + 2 * window_ms) // 1000)
     return RateState.at(now, quota, window_ms, used)
 
 
-def peek(table: CouponTable, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
+def peek(limits: LimitStore, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
     """The store's window without counting (for answers to requests that were not admitted)."""
-    quota, window_ms = _limits(table, store_hash)
+    quota, window_ms = _quota(limits, store_hash)
     now = now_ms()
-    return RateState.at(now, quota, window_ms, table.requests_in_window(store_hash, window_start(now, window_ms)))
+    return RateState.at(now, quota, window_ms, limits.requests_in_window(store_hash, window_start(now, window_ms)))
 
 
 def refuse_if_exceeded(state: RateState) -> None:
@@ -56,10 +57,10 @@ def refuse_if_exceeded(state: RateState) -> None:
 
 @contextmanager
 def concurrency_slot(
-    table: CouponTable, store_hash: str, kind: str, holder: str, now_ms: Callable[[], int] = _now_ms
+    limits: LimitStore, store_hash: str, kind: str, holder: str, now_ms: Callable[[], int] = _now_ms
 ) -> Iterator[None]:
     """Hold one of the store's MAX_CONCURRENT slots of `kind` while the block runs; 429 when none is free."""
-    if not table.take_lease(store_hash, kind, holder, now_ms(), MAX_CONCURRENT):
+    if not limits.take_lease(store_hash, kind, holder, now_ms(), MAX_CONCURRENT):
         raise TooManyRequests(f"the store already has {MAX_CONCURRENT} {kind} requests in flight", 1)
     logger.info("concurrency slot taken", store_hash=store_hash, kind=kind, holder=holder)
     try:
@@ -67,4 +68,4 @@ def concurrency_slot(
     finally:
         # Logged while the slot is still held, so the log's intervals lie inside the real ones.
         logger.info("concurrency slot given back", store_hash=store_hash, kind=kind, holder=holder)
-        table.give_back_lease(store_hash, kind, holder)
+        limits.give_back_lease(store_hash, kind, holder)

@@ -6,13 +6,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from couponmint.adapters.queue import BatchQueue
-from couponmint.adapters.table import CouponTable
 from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
+from couponmint.service.ports import BatchStore, JobStore, PromotionStore, Queue
 
 # A job that has not moved for this long is nudged again by the sweeper (its message may have been lost).
 STALE_AFTER = timedelta(minutes=5)
@@ -42,10 +41,13 @@ def tick_job_id(schedule: str, scheduled_time: str) -> str:
     return hashlib.sha256(f"{schedule}|{scheduled_time}".encode()).hexdigest()[:32]
 
 
-def run_scheduled_generation(table: CouponTable, queue: BatchQueue, tick: ScheduledGeneration) -> JobRecord:
+def run_scheduled_generation(
+    promotions: PromotionStore, job_store: JobStore, queue: Queue, tick: ScheduledGeneration
+) -> JobRecord:
     request = JobRequest.model_validate(tick.model_dump(include=set(JobRequest.model_fields)))
     job, new = jobs.start_job(
-        table,
+        promotions,
+        job_store,
         queue,
         tick.store_hash,
         tick.promotion_id,
@@ -57,15 +59,15 @@ def run_scheduled_generation(table: CouponTable, queue: BatchQueue, tick: Schedu
     return job
 
 
-def sweep(table: CouponTable, queue: BatchQueue, now: datetime | None = None) -> dict[str, int]:
+def sweep(job_store: JobStore, batches: BatchStore, queue: Queue, now: datetime | None = None) -> dict[str, int]:
     """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their
     batches whose message was lost, and mark FAILED what cannot finish."""
     moment = now or datetime.now(UTC)
     counts = {"finished": 0, "replanned": 0, "reassembled": 0, "redriven": 0, "failed": 0}
-    for job in table.open_jobs():
+    for job in job_store.open():
         age = moment - job.created
         if age > GIVE_UP_AFTER and job.status is not JobStatus.ASSEMBLING:
-            given_up = table.move_job(
+            given_up = job_store.move(
                 job.store_hash,
                 job.job_id,
                 JobStatus.FAILED,
@@ -75,7 +77,7 @@ def sweep(table: CouponTable, queue: BatchQueue, now: datetime | None = None) ->
             )
             counts["failed"] += int(given_up)
         elif job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
-            jobs.finish_job(table, queue, job)
+            jobs.finish_job(job_store, queue, job)
             counts["finished"] += 1
         elif age <= STALE_AFTER:
             continue
@@ -83,7 +85,7 @@ def sweep(table: CouponTable, queue: BatchQueue, now: datetime | None = None) ->
             queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id, start_index=job.batches_planned))
             counts["replanned"] += 1
         elif job.status is JobStatus.RUNNING:
-            counts["redriven"] += redrive_batches(table, queue, job)
+            counts["redriven"] += redrive_batches(batches, queue, job)
         elif job.status is JobStatus.ASSEMBLING:
             queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
             counts["reassembled"] += 1
@@ -91,14 +93,14 @@ def sweep(table: CouponTable, queue: BatchQueue, now: datetime | None = None) ->
     return counts
 
 
-def redrive_batches(table: CouponTable, queue: BatchQueue, job: JobRecord) -> int:
+def redrive_batches(batches: BatchStore, queue: Queue, job: JobRecord) -> int:
     """Send again the message of every planned batch of `job` that has not finished.
 
     Harmless for a batch that is in fact still running: a second delivery finishes the same codes (the
     write-ahead record), and the batch's version check keeps the two from writing twice.
     """
     batch_ids = [job_batch_id(job.job_id, index) for index in range(job.batches_planned)]
-    statuses = table.batch_statuses(job.store_hash, batch_ids)
+    statuses = batches.statuses(job.store_hash, batch_ids)
     unfinished = [b for b in batch_ids if statuses.get(b) in (BatchStatus.PENDING, BatchStatus.CLAIMING)]
     queue.send_many(
         [

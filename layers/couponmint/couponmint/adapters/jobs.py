@@ -1,0 +1,100 @@
+"""Bulk jobs.
+
+Items: `STORE#<store>#JOB#<job_id>` / `JOB`, with its progress counters (batches planned and done, codes
+generated and failed). gsi1 (`STORE#<store>#PROMOTION#<id>#JOBS`, created ms) lists a promotion's jobs newest
+first; the sparse gsi2 (`OPEN_JOBS`, created ms) lists the jobs not yet finished, for the sweeper.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from couponmint.adapters.dynamo import Table, plain
+from couponmint.adapters.keys import OPEN_JOBS, job_key, promotion_jobs_pk, without_keys
+from couponmint.models.jobs import JobRecord, JobStatus
+from couponmint.models.records import BatchRecord
+
+
+class JobRepository:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    def put(self, job: JobRecord) -> bool:
+        """Store a new job; False when a job with its id exists already (a repeated scheduled tick)."""
+        created = _millis(job.created)
+        return self._table.put_new(
+            {
+                **job_key(job.store_hash, job.job_id),
+                "gsi1pk": promotion_jobs_pk(job.store_hash, job.promotion_id),
+                "gsi1sk": created,
+                # Listed in the sparse gsi2 until it finishes, for the sweeper.
+                "gsi2pk": OPEN_JOBS,
+                "gsi2sk": created,
+                **job.model_dump(mode="json", exclude_none=True),
+            }
+        )
+
+    def get(self, store_hash: str, job_id: str) -> JobRecord | None:
+        item = self._table.get(job_key(store_hash, job_id), consistent=True)
+        return _record(item) if item else None
+
+    def of_promotion(self, store_hash: str, promotion_id: int) -> list[JobRecord]:
+        """A promotion's jobs, newest first (one query on gsi1)."""
+        items = self._table.query_items(
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :p",
+            ExpressionAttributeValues={":p": promotion_jobs_pk(store_hash, promotion_id)},
+            ScanIndexForward=False,
+        )
+        return [_record(item) for item in items]
+
+    def open(self) -> list[JobRecord]:
+        """Every job not yet finished, oldest first (a query on the sparse gsi2)."""
+        items = self._table.query_items(
+            IndexName="gsi2", KeyConditionExpression="gsi2pk = :open", ExpressionAttributeValues={":open": OPEN_JOBS}
+        )
+        return [_record(item) for item in items]
+
+    def move(self, store_hash: str, job_id: str, to: JobStatus, allowed_from: set[JobStatus], **fields: Any) -> bool:
+        """Move a job to status `to` if it is in one of `allowed_from` (setting `fields` too)."""
+        names = {"#s": "status", **{f"#{k}": k for k in fields}}
+        values = {":to": to.value, **{f":{k}": v for k, v in fields.items()}}
+        values.update({f":from{i}": status.value for i, status in enumerate(sorted(allowed_from))})
+        allowed = ", ".join(f":from{i}" for i in range(len(allowed_from)))
+        finished = " REMOVE gsi2pk, gsi2sk" if to.finished else ""
+        return self._table.update_if(
+            job_key(store_hash, job_id),
+            UpdateExpression="SET #s = :to" + "".join(f", #{k} = :{k}" for k in fields) + finished,
+            ConditionExpression=f"#s IN ({allowed})",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+
+    def record_planned(self, store_hash: str, job_id: str, planned: int) -> None:
+        self._table.resource.update_item(
+            Key=job_key(store_hash, job_id),
+            UpdateExpression="SET batches_planned = :planned",
+            ExpressionAttributeValues={":planned": planned},
+        )
+
+    def count_batch_items(self, batch: BatchRecord, *, generated: int, failed: int) -> list[dict[str, Any]]:
+        """The transaction item that counts a finished batch in its job (none for a codegen request's batch)."""
+        if batch.job_id is None:
+            return []
+        return [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": job_key(batch.store_hash, batch.job_id),
+                    "UpdateExpression": "ADD generated :generated, failed :failed, batches_done :one",
+                    "ExpressionAttributeValues": {":generated": generated, ":failed": failed, ":one": 1},
+                }
+            }
+        ]
+
+
+def _record(item: dict[str, Any]) -> JobRecord:
+    return JobRecord.model_validate(plain(without_keys(item)))
+
+
+def _millis(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)

@@ -1,0 +1,84 @@
+"""Every key of couponmint's single DynamoDB table, in one place (docs/data-model.md shows them all).
+
+The table has a partition key `pk`, a sort key `sk` and two global secondary indexes: `gsi1` (`gsi1pk`, numeric
+`gsi1sk`), which lists a promotion's codes and jobs newest first, and the sparse `gsi2` (`gsi2pk`, numeric `gsi2sk`),
+which lists work not yet finished and the tokens. Each repository in this package says which items it owns.
+"""
+
+from typing import Any
+
+Key = dict[str, str]
+
+# Attributes that address an item rather than describe it (left out of the records read back).
+KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
+# gsi2's partitions: each is one short list read whole by an operator or the sweeper.
+OPEN_JOBS = "OPEN_JOBS"
+TOKENS = "TOKENS"
+
+
+def store_pk(store_hash: str) -> str:
+    """The partition of a store's small items: promotions, counters, statistics, limits, leases."""
+    return f"STORE#{store_hash}"
+
+
+def token_key(token_hash: str) -> Key:
+    return {"pk": f"TOKEN#{token_hash}", "sk": "TOKEN"}
+
+
+def promotion_key(store_hash: str, promotion_id: int) -> Key:
+    # Zero-padded, so the store's promotions sort by id in one query.
+    return {"pk": store_pk(store_hash), "sk": f"PROMOTION#{promotion_id:012d}"}
+
+
+PROMOTION_SK_PREFIX = "PROMOTION#"
+
+
+def counter_key(store_hash: str, counter: str) -> Key:
+    """A per-store integer id counter (`code`, `promotion`); code ids are reserved in blocks."""
+    return {"pk": store_pk(store_hash), "sk": f"COUNTER#{counter}"}
+
+
+def store_stats_key(store_hash: str) -> Key:
+    """The store's number of codes, which the capacity guard reads."""
+    return {"pk": store_pk(store_hash), "sk": "STATS"}
+
+
+def store_limits_key(store_hash: str) -> Key:
+    return {"pk": store_pk(store_hash), "sk": "LIMITS"}
+
+
+def quota_window_key(store_hash: str, window_start_ms: int) -> Key:
+    return {"pk": store_pk(store_hash), "sk": f"WINDOW#{window_start_ms}"}
+
+
+def leases_key(store_hash: str, kind: str) -> Key:
+    return {"pk": store_pk(store_hash), "sk": f"LEASES#{kind}"}
+
+
+def code_key(store_hash: str, code: str) -> Key:
+    """One item per code, keyed by its upper-cased text: store-wide case-insensitive uniqueness is a
+    conditional put."""
+    return {"pk": f"STORE#{store_hash}#CODE#{code.upper()}", "sk": "CODE"}
+
+
+def promotion_codes_pk(store_hash: str, promotion_id: int) -> str:
+    """gsi1: a promotion's codes, by integer id."""
+    return f"STORE#{store_hash}#PROMOTION#{promotion_id}"
+
+
+def batch_key(store_hash: str, batch_id: str) -> Key:
+    return {"pk": f"STORE#{store_hash}#BATCH#{batch_id}", "sk": "BATCH"}
+
+
+def job_key(store_hash: str, job_id: str) -> Key:
+    return {"pk": f"STORE#{store_hash}#JOB#{job_id}", "sk": "JOB"}
+
+
+def promotion_jobs_pk(store_hash: str, promotion_id: int) -> str:
+    """gsi1: a promotion's jobs, by creation time."""
+    return f"STORE#{store_hash}#PROMOTION#{promotion_id}#JOBS"
+
+
+def without_keys(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's own attributes (what its record holds)."""
+    return {name: value for name, value in item.items() if name not in KEY_ATTRIBUTES}

@@ -1,0 +1,132 @@
+"""Promotions and the store's counters.
+
+Items, all in the store's partition `STORE#<store>`:
+- `PROMOTION#<id, 12 digits>`: a promotion, with its `code_count` (one query lists a store's promotions by id);
+- `COUNTER#<name>`: an integer id counter (`promotion`; `code`, whose ids are reserved a block per batch);
+- `STATS`: the store's number of codes, which the capacity guard reads.
+"""
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from couponmint.adapters.dynamo import Table, is_condition_failure, plain
+from couponmint.adapters.keys import PROMOTION_SK_PREFIX, counter_key, promotion_key, store_pk, store_stats_key
+from couponmint.models.records import PromotionRecord
+
+
+class PromotionRepository:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # ------------------------------------------------------------------ promotions
+    def put(self, promotion: PromotionRecord) -> bool:
+        """Store a new promotion (never overwrites one); False when its id exists already."""
+        return self._table.put_new(_item(promotion))
+
+    def update(self, promotion: PromotionRecord) -> None:
+        """Replace a promotion's fields, keeping its code count (which only code writes change)."""
+        item = _item(promotion)
+        fields = {k: v for k, v in item.items() if k not in ("pk", "sk", "code_count")}
+        self._table.resource.update_item(
+            Key=promotion_key(promotion.store_hash, promotion.id),
+            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeNames={f"#{k}": k for k in fields},
+            ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
+        )
+
+    def get(self, store_hash: str, promotion_id: int) -> PromotionRecord | None:
+        item = self._table.get(promotion_key(store_hash, promotion_id), consistent=True)
+        return _record(item) if item and "name" in item else None
+
+    def of_store(self, store_hash: str) -> list[PromotionRecord]:
+        """A store's promotions by id (one query; a store has few promotions, unlike codes)."""
+        items = self._table.query_items(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues={":pk": store_pk(store_hash), ":prefix": PROMOTION_SK_PREFIX},
+        )
+        return [_record(item) for item in items if "name" in item]
+
+    def delete(self, store_hash: str, promotion_id: int) -> bool:
+        """Delete a promotion that holds no codes; False when it still holds some. Absent is fine."""
+        try:
+            self._table.resource.delete_item(
+                Key=promotion_key(store_hash, promotion_id),
+                ConditionExpression="attribute_not_exists(code_count) OR code_count <= :zero",
+                ExpressionAttributeValues={":zero": 0},
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
+    def with_store_code_count(self, store_hash: str, promotion_id: int) -> tuple[PromotionRecord | None, int]:
+        """A promotion and its store's number of codes, in one read (what every generation checks)."""
+        wanted = promotion_key(store_hash, promotion_id)
+        found = {
+            item["sk"]: item
+            for item in self._table.get_many([wanted, store_stats_key(store_hash)], ConsistentRead=True)
+        }
+        promotion = found.get(wanted["sk"])
+        stats = found.get("STATS")
+        record = _record(promotion) if promotion and "name" in promotion else None
+        return record, (int(stats["code_count"]) if stats else 0)
+
+    def store_code_count(self, store_hash: str) -> int:
+        item = self._table.get(store_stats_key(store_hash))
+        return int(item["code_count"]) if item else 0
+
+    def count_codes_items(self, store_hash: str, promotion_id: int, delta: int) -> list[dict[str, Any]]:
+        """Transaction items that add `delta` to the store's and the promotion's code counts."""
+        return [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": key,
+                    "UpdateExpression": "ADD code_count :n",
+                    "ExpressionAttributeValues": {":n": delta},
+                }
+            }
+            for key in (store_stats_key(store_hash), promotion_key(store_hash, promotion_id))
+        ]
+
+    # ------------------------------------------------------------------ counters
+    def reserve_ids(self, store_hash: str, counter: str, count: int) -> int:
+        """Reserve `count` consecutive ids of a per-store counter in one write; returns the first."""
+        result = self._table.resource.update_item(
+            Key=counter_key(store_hash, counter),
+            UpdateExpression="ADD #v :n",
+            ExpressionAttributeNames={"#v": "value"},
+            ExpressionAttributeValues={":n": count},
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(result["Attributes"]["value"]) - count + 1
+
+    def raise_counter(self, store_hash: str, counter: str, at_least: int) -> None:
+        """Make sure the counter has reached `at_least` (after an id was chosen by hand)."""
+        self._table.update_if(
+            counter_key(store_hash, counter),
+            UpdateExpression="SET #v = :v",
+            ConditionExpression="attribute_not_exists(#v) OR #v < :v",
+            ExpressionAttributeNames={"#v": "value"},
+            ExpressionAttributeValues={":v": at_least},
+        )
+
+
+def _item(promotion: PromotionRecord) -> dict[str, Any]:
+    fields = promotion.model_dump(mode="json", exclude={"attributes"})
+    # Rules and the other free-form fields may hold floats, which DynamoDB items cannot: kept as JSON.
+    return {
+        **promotion_key(promotion.store_hash, promotion.id),
+        **fields,
+        "attributes": json.dumps(promotion.attributes),
+    }
+
+
+def _record(item: dict[str, Any]) -> PromotionRecord:
+    fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
+    fields["attributes"] = json.loads(fields.get("attributes") or "{}")
+    return PromotionRecord.model_validate(plain(fields))

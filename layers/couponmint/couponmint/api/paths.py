@@ -1,0 +1,42 @@
+"""The API's paths, as BigCommerce's promotions v3 API names them (couponmint's extensions under codegen/)."""
+
+import re
+
+from couponmint.errors import NotFound
+from couponmint.logic.pagination import integer_id
+
+PROMOTIONS = "/stores/<store_hash>/v3/promotions"
+CODES_BY_TEXT = f"{PROMOTIONS}/codes"
+PROMOTION = f"{PROMOTIONS}/<promotion_id>"
+CODES = f"{PROMOTION}/codes"
+CODE = f"{CODES}/<code_id>"
+CODEGEN = f"{PROMOTION}/codegen"
+BATCH = f"{CODEGEN}/batches/<batch_id>"
+JOBS = f"{CODEGEN}/jobs"
+JOB = f"{JOBS}/<job_id>"
+
+# What needs no token: the API's own description.
+OPEN_PATHS = frozenset({"/openapi.json", "/swagger"})
+STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
+
+
+def store_of(path: str) -> str | None:
+    """The store hash a request path names, if any."""
+    match = STORE_IN_PATH.match(path)
+    return match.group(1) if match else None
+
+
+def batch_location(store_hash: str, promotion_id: int, batch_id: str) -> str:
+    return f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/batches/{batch_id}"
+
+
+def job_location(store_hash: str, promotion_id: int, job_id: str) -> str:
+    return f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/jobs/{job_id}"
+
+
+def promotion_id_of(raw: str) -> int:
+    """A promotion id from the path; one that is not a plain number names no promotion."""
+    promotion_id = integer_id(raw)
+    if promotion_id is None:
+        raise NotFound(f"promotion {raw} does not exist")
+    return promotion_id
