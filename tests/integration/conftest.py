@@ -7,12 +7,8 @@ from typing import Any
 
 import pytest
 
-from couponmint.adapters.factory import repositories
-from couponmint.models.promotions import PromotionDraft
-from couponmint.models.records import CouponType, RedemptionType, Scope
-from couponmint.service import accounts, promotions
 from couponmint_dev.local.lambdas import load_handler, local_context
-from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store
+from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store, make_store
 
 
 @pytest.fixture(scope="session")
@@ -27,16 +23,7 @@ def generator_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[st
 
 @pytest.fixture
 def store(fresh_store: str, resources: Any) -> Store:
-    stores = repositories()
-    token = accounts.create_token(stores.tokens, fresh_store, [Scope.MODIFY])
-    readonly = accounts.create_token(stores.tokens, fresh_store, [Scope.READ_ONLY])
-    for promotion_id, draft in (
-        (1, PromotionDraft.named("Bulk", RedemptionType.COUPON, CouponType.BULK)),
-        (2, PromotionDraft.named("Single", RedemptionType.COUPON, CouponType.SINGLE)),
-        (3, PromotionDraft.named("Automatic", RedemptionType.AUTOMATIC)),
-    ):
-        promotions.create_promotion(stores.promotions, fresh_store, draft, promotion_id=promotion_id)
-    return Store(fresh_store, token, readonly)
+    return make_store(fresh_store)
 
 
 @pytest.fixture

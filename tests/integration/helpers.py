@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from couponmint.adapters.aws import sqs_client
+from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
+from couponmint.models.promotions import PromotionDraft
+from couponmint.models.records import CouponType, RedemptionType, Scope
+from couponmint.service import accounts, promotions
 from couponmint_dev.local.lambdas import local_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,6 +34,25 @@ class Store:
     store_hash: str
     token: str
     readonly_token: str
+
+
+def make_store(store_hash: str) -> Store:
+    """A store with a modify token, a read-only token, and promotions 1 (BULK), 2 (SINGLE), 3 (AUTOMATIC)."""
+    stores = repositories()
+    token = accounts.create_token(stores.tokens, store_hash, [Scope.MODIFY])
+    readonly = accounts.create_token(stores.tokens, store_hash, [Scope.READ_ONLY])
+    for promotion_id, draft in (
+        (1, PromotionDraft.named("Bulk", RedemptionType.COUPON, CouponType.BULK)),
+        (2, PromotionDraft.named("Single", RedemptionType.COUPON, CouponType.SINGLE)),
+        (3, PromotionDraft.named("Automatic", RedemptionType.AUTOMATIC)),
+    ):
+        promotions.create_promotion(stores.promotions, store_hash, draft, promotion_id=promotion_id)
+    return Store(store_hash, token, readonly)
+
+
+def fresh_other_store(store: Store) -> Store:
+    """Another store beside `store`, set up the same way (same promotion ids)."""
+    return make_store(f"{store.store_hash}-other")
 
 
 def sqs_event(*bodies: str, receive_count: int = 1) -> dict[str, Any]:

@@ -5,6 +5,7 @@ import io
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,8 +14,11 @@ from couponmint.adapters.aws import s3_client, sqs_client
 from couponmint.adapters.exports import batch_export_key
 from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
+from couponmint.models.codegen import CodeFormat
+from couponmint.models.messages import NewBatch
+from couponmint.service import codegen
 from couponmint_dev.local.lambdas import local_context
-from tests.integration.helpers import EVENTS, HttpAnswer, Store, deliver_queued
+from tests.integration.helpers import EVENTS, HttpAnswer, Store, deliver_queued, fresh_other_store
 
 CREATED = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
 FORBIDDEN_TITLE = "You don't have a required scope to access the endpoint"
@@ -279,8 +283,25 @@ def test_codegen_answers_202_past_the_wait_budget_and_the_batch_finishes_later(
 
 
 def test_codegen_batch_of_another_store_is_not_found(store: Store, call_api: Caller) -> None:
-    answer = call_api("GET", codegen_path(store) + "/batches/" + "0" * 32, None, store.token)
+    # Given a batch of this store, and another store with the same promotion id
+    batch = codegen.new_batch_record(
+        store.store_hash,
+        1,
+        "b" * 32,
+        NewBatch(
+            batch_size=1, max_uses=1, max_uses_per_customer=1, code_format=CodeFormat(), created=datetime.now(UTC)
+        ),
+    )
+    repositories().batches.put_once(batch)
+    other = fresh_other_store(store)
+    assert call_api("GET", codegen_path(store) + "/batches/" + "b" * 32, None, store.token).status == 200
+    # When the other store asks for that batch id on its own path
+    answer = call_api(
+        "GET", f"/stores/{other.store_hash}/v3/promotions/1/codegen/batches/{'b' * 32}", None, other.token
+    )
+    # Then it is not found there (nor is an id that exists nowhere)
     assert answer.status == 404
+    assert call_api("GET", codegen_path(store) + "/batches/" + "0" * 32, None, store.token).status == 404
 
 
 @pytest.mark.parametrize("content_type", [None, "application/x-www-form-urlencoded", "text/plain"])

@@ -119,3 +119,26 @@ def test_jobs_whose_batches_keep_failing_end_failed(
 def test_jobs_of_another_promotion_or_unknown_are_not_found(store: Store, call_api: Caller) -> None:
     assert call_api("GET", jobs_path(store, "/nope"), None, store.token).status == 404
     assert call_api("DELETE", jobs_path(store, "/nope"), None, store.token).status == 404
+
+
+@pytest.mark.parametrize("promotion", ["99", "abc"])
+def test_jobs_list_of_an_unknown_promotion_is_not_found(store: Store, call_api: Caller, promotion: str) -> None:
+    # Given a promotion id the store does not have
+    path = f"/stores/{store.store_hash}/v3/promotions/{promotion}/codegen/jobs"
+    # When its jobs are listed
+    answer = call_api("GET", path, None, store.token)
+    # Then the answer is 404, as for every other route of an unknown promotion
+    assert answer.status == 404 and answer.body["title"] == "Not Found"
+    assert call_api("GET", jobs_path(store), None, store.token).body == {
+        "data": [],
+        "meta": {
+            "pagination": {
+                "total": 0,
+                "count": 0,
+                "per_page": 50,
+                "current_page": 1,
+                "total_pages": 1,
+                "links": {"current": "?page=1&limit=50"},
+            }
+        },
+    }

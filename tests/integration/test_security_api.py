@@ -8,35 +8,78 @@ import pytest
 
 from couponmint.adapters.aws import dynamodb_resource
 from couponmint.adapters.factory import repositories
+from couponmint.api.methods import served_routes
+from couponmint.api.paths import (
+    BATCH,
+    CODE,
+    CODEGEN,
+    CODES,
+    CODES_BY_TEXT,
+    JOB,
+    JOBS,
+    PROMOTION,
+    PROMOTIONS,
+)
 from couponmint.config import get_settings
 from couponmint.models.records import Scope
 from couponmint.service import accounts
-from tests.integration.helpers import HttpAnswer, Store
+from couponmint_dev.local.lambdas import load_handler
+from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
 Caller = Callable[..., HttpAnswer]
 
-# Every operation of the API, with a body that would succeed for the store's own token.
-ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
-    ("POST", "/promotions/1/codegen", {"batch_size": 1}),
-    ("GET", "/promotions/1/codegen/batches/" + "0" * 32, None),
-    ("GET", "/promotions/codes?code=MINE1", None),
-    ("DELETE", "/promotions/codes?code=MINE1", None),
-    ("GET", "/promotions/1/codes", None),
-    ("POST", "/promotions/1/codes", {"code": "THEIRS1"}),
-    ("DELETE", "/promotions/1/codes?id:in=1", None),
-    ("DELETE", "/promotions/1/codes/1", None),
-    ("GET", "/promotions", None),
-    ("POST", "/promotions", {"name": "x", "redemption_type": "AUTOMATIC", "rules": [{"action": {}}]}),
-    ("DELETE", "/promotions?id:in=3", None),
-    ("GET", "/promotions/1", None),
-    ("PUT", "/promotions/1", {"name": "taken over"}),
-    ("DELETE", "/promotions/3", None),
-]
+# A request that would succeed for the store's own token, for each route the API serves (method, path as
+# registered): the routes themselves come from the resolver, so a new route without an example fails below.
+EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
+    ("POST", CODEGEN): ("", {"batch_size": 1}),
+    ("GET", BATCH): ("", None),
+    ("POST", JOBS): ("", {"quantity": 1}),
+    ("GET", JOBS): ("", None),
+    ("GET", JOB): ("", None),
+    ("DELETE", JOB): ("", None),
+    ("GET", CODES_BY_TEXT): ("?code=MINE1", None),
+    ("DELETE", CODES_BY_TEXT): ("?code=MINE1", None),
+    ("GET", CODES): ("", None),
+    ("POST", CODES): ("", {"code": "THEIRS1"}),
+    ("DELETE", CODES): ("?id:in=1", None),
+    ("DELETE", CODE): ("", None),
+    ("GET", PROMOTIONS): ("", None),
+    ("POST", PROMOTIONS): ("", {"name": "x", "redemption_type": "AUTOMATIC", "rules": [{"action": {}}]}),
+    ("DELETE", PROMOTIONS): ("?id:in=3", None),
+    ("GET", PROMOTION): ("", None),
+    ("PUT", PROMOTION): ("", {"name": "taken over"}),
+    ("DELETE", PROMOTION): ("", None),
+}
+PATH_VALUES = {"promotion_id": "1", "code_id": "1", "batch_id": "0" * 32, "job_id": "0" * 32}
 
 
-@pytest.mark.parametrize(("method", "path", "body"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
+def served() -> list[tuple[str, str]]:
+    """Every (method, path) the API function's resolver serves under /stores."""
+    app = load_handler(TEMPLATE, "ApiFunction").module.app
+    return [(method, path) for path, methods in served_routes(app).items() for method in methods]
+
+
+ROUTES = served()
+
+
+def concrete(store: Store, method: str, path: str) -> tuple[str, str | None]:
+    query, body = EXAMPLES[(method, path)]
+    filled = path.replace("<store_hash>", store.store_hash)
+    for name, value in PATH_VALUES.items():
+        filled = filled.replace(f"<{name}>", value)
+    return filled + query, json.dumps(body) if body is not None else None
+
+
+def test_security_every_served_route_has_an_example() -> None:
+    # Given the routes the resolver serves, read from it
+    # Then each has an example request here, and each example names a served route
+    assert set(ROUTES) == set(EXAMPLES)
+    assert len(ROUTES) >= 18
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_security_another_stores_token_is_refused_on_every_route(
-    store: Store, call_api: Caller, method: str, path: str, body: dict[str, Any] | None
+    store: Store, call_api: Caller, method: str, path: str
 ) -> None:
     # Given a code in the store, and a token of another store with every scope
     stores = repositories()
@@ -46,7 +89,8 @@ def test_security_another_stores_token_is_refused_on_every_route(
     )
     intruder = accounts.create_token(stores.tokens, store.store_hash + "-other", [Scope.MODIFY, Scope.READ_ONLY])
     # When it is used on this store's path
-    answer = call_api(method, f"/stores/{store.store_hash}/v3{path}", json.dumps(body) if body else None, intruder)
+    target, body = concrete(store, method, path)
+    answer = call_api(method, target, body, intruder)
     # Then it is refused, and the store's data is as it was
     assert answer.status == 403
     assert answer.body["title"] == "You don't have a required scope to access the endpoint"
@@ -54,16 +98,20 @@ def test_security_another_stores_token_is_refused_on_every_route(
     assert [p.id for p in stores.promotions.of_store(store.store_hash)] == [1, 2, 3]
     assert stores.promotions.get(store.store_hash, 1).name == "Bulk"  # type: ignore[union-attr]
     assert stores.promotions.store_code_count(store.store_hash) == 1
+    assert stores.jobs.of_promotion(store.store_hash, 1) == []
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [r for r in ROUTES if r[0] != "GET"])
+WRITES = [(m, p) for m, p in ROUTES if m not in ("GET", "HEAD", "OPTIONS")]
+
+
+@pytest.mark.parametrize(("method", "path"), WRITES, ids=[f"{m} {p}" for m, p in WRITES])
 def test_security_read_only_token_cannot_change_anything(
-    store: Store, call_api: Caller, method: str, path: str, body: dict[str, Any] | None
+    store: Store, call_api: Caller, method: str, path: str
 ) -> None:
-    answer = call_api(
-        method, f"/stores/{store.store_hash}/v3{path}", json.dumps(body) if body else None, store.readonly_token
-    )
+    target, body = concrete(store, method, path)
+    answer = call_api(method, target, body, store.readonly_token)
     assert answer.status == 403
+    assert [p.id for p in repositories().promotions.of_store(store.store_hash)] == [1, 2, 3]
 
 
 def test_security_tokens_are_stored_only_as_hashes(store: Store) -> None:

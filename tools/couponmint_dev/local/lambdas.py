@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from couponmint_dev.local.services import ACCOUNT_ID, REGION
@@ -105,7 +106,10 @@ class LocalFunction:
 
     def __init__(self, spec: FunctionSpec) -> None:
         self.spec = spec
-        self._handler = _load_callable(spec)
+        self.module = _load_module(spec)
+        self._handler: Handler = getattr(self.module, spec.handler_name)
+        if not callable(self._handler):
+            raise TypeError(f"{spec.module_file}:{spec.handler_name} is not callable")
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
         return self._handler(event, context)
@@ -122,7 +126,7 @@ def load_handler(template_path: Path | None, logical_id: str) -> LocalFunction:
     return LocalFunction(FunctionSpec.from_template(template_path, logical_id))
 
 
-def _load_callable(spec: FunctionSpec) -> Handler:
+def _load_module(spec: FunctionSpec) -> ModuleType:
     with _module_numbers_lock:
         module_name = f"couponmint_local_{spec.logical_id.lower()}_{next(_module_numbers)}"
     module_spec = importlib.util.spec_from_file_location(module_name, spec.module_file)
@@ -133,10 +137,7 @@ def _load_callable(spec: FunctionSpec) -> Handler:
     # module up by name while the module body runs.
     sys.modules[module_name] = module
     module_spec.loader.exec_module(module)
-    handler = getattr(module, spec.handler_name)
-    if not callable(handler):
-        raise TypeError(f"{spec.module_file}:{spec.handler_name} is not callable")
-    return handler  # type: ignore[no-any-return]
+    return module
 
 
 class HandlerPool:

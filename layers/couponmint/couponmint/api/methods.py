@@ -13,13 +13,17 @@ from couponmint.api.errors import answer, no_route
 from couponmint.models.errors import method_not_allowed
 
 ALL_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE", "POST", "PUT", "PATCH", "DELETE")
+# The handlers registered here, told apart from the API's own routes.
+_REFUSALS: set[Any] = set()
 
 
 def served_routes(app: APIGatewayRestResolver) -> dict[str, list[str]]:
     """Each path the API serves under /stores (as registered) → its methods, in registration order."""
     served: dict[str, list[str]] = defaultdict(list)
     for route in app._static_routes + app._dynamic_routes:
-        if route.path.startswith("/stores/") and route.method not in served[route.path]:
+        if route.func in _REFUSALS or not route.path.startswith("/stores/"):
+            continue
+        if route.method not in served[route.path]:
             served[route.path].append(route.method)
     return dict(served)
 
@@ -32,6 +36,7 @@ def answer_other_methods(app: APIGatewayRestResolver) -> None:
         def wrong_method(allow: str = allow, **_: str) -> Response[Any]:
             return answer(method_not_allowed(f"This endpoint only accepts {allow}."), {"Allow": allow})
 
+        _REFUSALS.add(wrong_method)
         others = [method for method in ALL_METHODS if method not in allowed]
         app.route(path, method=others, include_in_schema=False, enable_validation=False)(wrong_method)
 
