@@ -1,4 +1,8 @@
-"""GeneratorFunction: Powertools batch processor wiring only (SQS, ReportBatchItemFailures)."""
+"""GeneratorFunction and JobFunction: Powertools batch processor wiring only (SQS, ReportBatchItemFailures).
+
+Both lanes run this handler: the interactive lane gets codegen requests' batches, the job lane bulk jobs'
+batches, their start and their assembly; whatever a job's batch queues next goes to the job lane.
+"""
 
 from typing import Any
 
@@ -6,9 +10,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.adapters.factory import batch_queue, export_store, repositories
+from couponmint.adapters.factory import export_store, job_queue, repositories
 from couponmint.config import get_settings
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, GenerateBatchRecord, PlanJobMessage
+from couponmint.models.records import BatchStatus
 from couponmint.observability import logger, metrics, tracer
 from couponmint.service import generation, jobs
 
@@ -22,19 +27,21 @@ def record_handler(record: GenerateBatchRecord) -> None:
     stores = repositories()
     match record.body:
         case GenerateBatchMessage() as message:
-            batch = generation.run_batch_message(
+            outcome = generation.run_batch_message(
                 stores.batches,
                 stores.promotions,
                 stores.jobs,
                 export_store(),
-                batch_queue(),
+                job_queue(),
                 message,
                 receive_count=int(record.attributes.ApproximateReceiveCount),
                 max_receives=get_settings().max_receive_count,
             )
-            metrics.add_metric(name="CodesGenerated", unit=MetricUnit.Count, value=len(batch.codes))
+            if outcome.finished_now and outcome.batch.status is BatchStatus.DONE:
+                # Counted by the delivery that finished the batch only, not again on a redelivery.
+                metrics.add_metric(name="CodesGenerated", unit=MetricUnit.Count, value=len(outcome.batch.codes))
         case PlanJobMessage() as message:
-            jobs.plan_job(stores.jobs, stores.batches, batch_queue(), message)
+            jobs.plan_job(stores.jobs, stores.batches, job_queue(), message)
         case AssembleJobMessage() as message:
             jobs.assemble_job(stores.jobs, export_store(), message)
 

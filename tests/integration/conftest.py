@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from couponmint_dev.local.lambdas import load_handler, local_context
+from couponmint_dev.local.poller import start_pollers
 from tests.integration.helpers import EVENTS, TEMPLATE, HttpAnswer, Store, make_store
 
 
@@ -72,11 +73,9 @@ def call_api(api_handler: Callable[..., dict[str, Any]]) -> Callable[..., HttpAn
 
 
 @pytest.fixture
-def generator_running(resources: Any, generator_handler: Any) -> Iterator[None]:
-    """The generator fed from the queue, as Lambda's event source mapping would."""
-    from couponmint_dev.local.poller import SqsPoller
-
-    poller = SqsPoller.from_template(TEMPLATE, generator_handler, resources)
-    poller.start()
+def generator_running(resources: Any) -> Iterator[None]:
+    """Both lanes (GeneratorFunction, JobFunction) fed from their queues, as Lambda's event source mappings."""
+    pollers = start_pollers(resources, wait_seconds=1)
     yield
-    poller.stop()
+    for poller in pollers:
+        poller.stop()

@@ -9,9 +9,11 @@ from typing import Any
 from couponmint.adapters.aws import sqs_client
 from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
+from couponmint.models.codegen import CodegenRequest
+from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.promotions import PromotionDraft
 from couponmint.models.records import CouponType, RedemptionType, Scope
-from couponmint.service import accounts, promotions
+from couponmint.service import accounts, codegen, promotions
 from couponmint_dev.local.lambdas import local_context
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,6 +55,20 @@ def make_store(store_hash: str) -> Store:
 def fresh_other_store(store: Store) -> Store:
     """Another store beside `store`, set up the same way (same promotion ids)."""
     return make_store(f"{store.store_hash}-other")
+
+
+def pending_batch(store: Store, batch_size: int = 5, promotion_id: int = 1, **fields: Any) -> str:
+    """The message body the API sends for a codegen request (the queue is not involved)."""
+    request = CodegenRequest.model_validate({"batch_size": batch_size, **fields})
+    sent: list[GenerateBatchMessage] = []
+
+    class NoQueue:
+        def send(self, message: GenerateBatchMessage) -> str:
+            sent.append(message)
+            return "not-sent"
+
+    codegen.queue_batch(NoQueue(), store.store_hash, promotion_id, request)  # type: ignore[arg-type]
+    return sent[0].model_dump_json()
 
 
 def sqs_event(*bodies: str, receive_count: int = 1) -> dict[str, Any]:

@@ -15,26 +15,10 @@ from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import repositories
 from couponmint.adapters.promotions import PromotionRepository
 from couponmint.config import get_settings
-from couponmint.models.codegen import CodegenRequest
-from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
-from couponmint.service import codegen, generation
+from couponmint.service import generation
 from couponmint_dev.local.lambdas import local_context
-from tests.integration.helpers import Store, sqs_event
-
-
-def pending_batch(store: Store, batch_size: int = 5, **fields: Any) -> str:
-    """The message body the API sends for a codegen request (the queue is not involved)."""
-    request = CodegenRequest.model_validate({"batch_size": batch_size, **fields})
-    sent: list[GenerateBatchMessage] = []
-
-    class NoQueue:
-        def send(self, message: GenerateBatchMessage) -> str:
-            sent.append(message)
-            return "not-sent"
-
-    codegen.queue_batch(NoQueue(), store.store_hash, 1, request)  # type: ignore[arg-type]
-    return sent[0].model_dump_json()
+from tests.integration.helpers import Store, pending_batch, sqs_event
 
 
 def export_codes(batch: BatchRecord) -> list[str]:

@@ -12,6 +12,7 @@ import requests
 
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import repositories
+from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.poller import SqsPoller
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
 
@@ -99,14 +100,17 @@ def test_jobs_cancel_starts_no_new_batch(
 
 
 def test_jobs_whose_batches_keep_failing_end_failed(
-    store: Store, call_api: Caller, generator_handler: Any, resources: Any, monkeypatch: pytest.MonkeyPatch
+    store: Store, call_api: Caller, resources: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def broken(self: Any, *args: Any) -> None:
         raise OSError("S3 is down")
 
     monkeypatch.setattr(ExportStore, "put_csv", broken)
     started = call_api("POST", jobs_path(store), json.dumps({"quantity": 300}), store.token)
-    poller = SqsPoller.from_template(TEMPLATE, generator_handler, resources, retry_visibility_seconds=1)
+    job_lane = load_handler(TEMPLATE, "JobFunction")
+    poller = SqsPoller.from_template(
+        TEMPLATE, job_lane, resources, function_id="JobFunction", retry_visibility_seconds=1
+    )
     poller.start()
     try:
         job = wait_for(call_api, store, started.headers["Location"], {"FAILED", "COMPLETED"})

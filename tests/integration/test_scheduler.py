@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from couponmint.adapters.aws import dynamodb_resource
-from couponmint.adapters.factory import batch_queue, repositories
+from couponmint.adapters.factory import job_queue, repositories
 from couponmint.config import get_settings
 from couponmint.models.jobs import JobRequest, JobStatus
 from couponmint.models.messages import PlanJobMessage
@@ -59,7 +59,7 @@ def test_scheduler_local_schedules_follow_the_template() -> None:
 
 
 def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, scheduler: Any) -> None:
-    stores, queue = repositories(), batch_queue()
+    stores, queue = repositories(), job_queue()
     # Given a job whose batches all finished but whose finishing step was lost
     done, _ = jobs.start_job(stores.promotions, stores.jobs, queue, store.store_hash, 1, JobRequest(quantity=10))
     stores.jobs.move(store.store_hash, done.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
@@ -89,7 +89,7 @@ def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, sched
 
 
 def test_scheduler_sweep_redrives_lost_batches_and_gives_up_on_old_jobs(store: Store) -> None:
-    stores, queue = repositories(), batch_queue()
+    stores, queue = repositories(), job_queue()
     # Given a running job whose three batches were planned but whose messages were lost
     lost, _ = jobs.start_job(stores.promotions, stores.jobs, queue, store.store_hash, 1, JobRequest(quantity=600))
     jobs.plan_job(
@@ -106,7 +106,7 @@ def test_scheduler_sweep_redrives_lost_batches_and_gives_up_on_old_jobs(store: S
     # When it runs two days later, the job that could not finish is FAILED with the reason
     sweep(stores.jobs, stores.batches, _Recording([]), now=datetime.now(UTC) + timedelta(days=2))  # type: ignore[arg-type]
     failed = stores.jobs.get(store.store_hash, lost.job_id)
-    assert failed is not None and failed.status is JobStatus.FAILED and "not finished" in (failed.error or "")
+    assert failed is not None and failed.status is JobStatus.FAILED and "without progress" in (failed.error or "")
 
 
 class _NoQueue:

@@ -51,8 +51,14 @@ class FakeJobs:
         self.jobs[job_id] = job.model_copy(update={"status": to, **fields})
         return True
 
-    def record_planned(self, store_hash: str, job_id: str, planned: int) -> None:
-        self.jobs[job_id] = self.jobs[job_id].model_copy(update={"batches_planned": planned})
+    def release(self, job: JobRecord, count: int, *, first: bool = False) -> range:
+        stored = self.jobs[job.job_id]
+        allowed = stored.batches_released == 0 if first else stored.batches_released + count <= stored.batches_total
+        if stored.status is not JobStatus.RUNNING or not allowed:
+            return range(0)
+        released = stored.batches_released + count
+        self.jobs[job.job_id] = stored.model_copy(update={"batches_released": released})
+        return range(released - count, released)
 
 
 @dataclass

@@ -7,11 +7,11 @@ import pytest
 
 from couponmint.errors import NotFound
 from couponmint.models.codegen import CodegenRequest
-from couponmint.models.jobs import JobStatus, job_batch_id
+from couponmint.models.jobs import JOB_WINDOW, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, NewBatch, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.service import codegen, generation, jobs, schedules
-from couponmint.service.schedules import GIVE_UP_AFTER, STALE_AFTER
+from couponmint.service.schedules import ASSEMBLY_GIVE_UP_AFTER, ASSEMBLY_STALE_AFTER, GIVE_UP_AFTER, STALE_AFTER
 from tests.unit.fakes import FakeBatches, FakeExports, FakeJobs, FakePromotions, FakeQueue, batch, job
 
 LATER = job().created + STALE_AFTER + timedelta(seconds=1)
@@ -24,7 +24,7 @@ def kinds(queue: FakeQueue) -> list[str]:
 # ---------------------------------------------------------------- the sweeper
 def test_sweep_moves_a_job_whose_batches_all_finished_to_assembly() -> None:
     # Given a running job whose 4 batches are done but whose finishing step was lost
-    store = FakeJobs({"j": job(batches_planned=4, batches_done=4, generated=1000)})
+    store = FakeJobs({"j": job(batches_released=4, batches_done=4, generated=1000)})
     queue = FakeQueue()
     # When the sweeper runs
     counts = schedules.sweep(store, FakeBatches(), queue, now=job().created + timedelta(seconds=5))
@@ -36,7 +36,7 @@ def test_sweep_moves_a_job_whose_batches_all_finished_to_assembly() -> None:
 
 def test_sweep_leaves_a_recent_unfinished_job_alone() -> None:
     # Given a job planned a moment ago, with batches still running
-    store = FakeJobs({"j": job(batches_planned=4, batches_done=1)})
+    store = FakeJobs({"j": job(batches_released=4, batches_done=1)})
     queue = FakeQueue()
     # When the sweeper runs within the staleness limit
     counts = schedules.sweep(store, FakeBatches(), queue, now=job().created + STALE_AFTER - timedelta(seconds=1))
@@ -44,20 +44,20 @@ def test_sweep_leaves_a_recent_unfinished_job_alone() -> None:
     assert queue.sent == [] and sum(counts.values()) == 0
 
 
-def test_sweep_plans_a_stale_job_again_from_where_planning_stopped() -> None:
-    # Given a job whose planning stopped after 2 of its 4 batches
-    store = FakeJobs({"j": job(status=JobStatus.QUEUED, batches_planned=2)})
+def test_sweep_starts_a_stale_queued_job_again() -> None:
+    # Given a job whose start message was lost
+    store = FakeJobs({"j": job(status=JobStatus.QUEUED)})
     queue = FakeQueue()
     # When the sweeper runs after the staleness limit
     counts = schedules.sweep(store, FakeBatches(), queue, now=LATER)
-    # Then planning resumes at batch 2
+    # Then its start is sent again
     assert counts["replanned"] == 1
-    assert queue.sent == [PlanJobMessage(store_hash="s", job_id="j", start_index=2)]
+    assert queue.sent == [PlanJobMessage(store_hash="s", job_id="j")]
 
 
 def test_sweep_redrives_only_the_unfinished_batches_of_a_stale_job() -> None:
-    # Given a planned job: batch 0 done, 1 claiming, 2 pending, 3 failed
-    store = FakeJobs({"j": job(batches_planned=4, batches_done=2)})
+    # Given a job with all 4 batches released: 0 done, 1 claiming, 2 pending, 3 failed
+    store = FakeJobs({"j": job(batches_released=4, batches_done=2)})
     statuses = [BatchStatus.DONE, BatchStatus.CLAIMING, BatchStatus.PENDING, BatchStatus.FAILED]
     batches = FakeBatches({job_batch_id("j", i): batch(job_batch_id("j", i), s) for i, s in enumerate(statuses)})
     queue = FakeQueue()
@@ -68,21 +68,58 @@ def test_sweep_redrives_only_the_unfinished_batches_of_a_stale_job() -> None:
     assert [m.batch_id for m in queue.sent if isinstance(m, GenerateBatchMessage)] == ["j-00001", "j-00002"]
 
 
-def test_sweep_assembles_a_stale_assembling_job_again() -> None:
-    store = FakeJobs({"j": job(status=JobStatus.ASSEMBLING, batches_planned=4, batches_done=4)})
+def test_sweep_releases_again_what_a_lost_release_left_out() -> None:
+    # Given a stalled job of 100 batches: 30 released, all 30 finished, the next release lost
+    big = job(quantity=25_000, batches_total=100, batches_released=30, batches_done=30)
+    store = FakeJobs({"j": big})
+    done = {job_batch_id("j", i): batch(job_batch_id("j", i), BatchStatus.DONE) for i in range(30)}
     queue = FakeQueue()
-    counts = schedules.sweep(store, FakeBatches(), queue, now=LATER)
+    # When the sweeper runs after the staleness limit
+    counts = schedules.sweep(store, FakeBatches(done), queue, now=LATER)
+    # Then a full window of the next batches is released, recorded and sent
+    assert counts["redriven"] == JOB_WINDOW
+    assert [m.batch_id for m in queue.sent] == [job_batch_id("j", i) for i in range(30, 30 + JOB_WINDOW)]
+    assert store.jobs["j"].batches_released == 30 + JOB_WINDOW
+
+
+def test_sweep_leaves_a_long_running_job_alone_while_it_progresses() -> None:
+    # Given a job started two hours ago whose last batch finished a minute ago
+    started = job(batches_released=4, batches_done=2)
+    progressing = started.model_copy(update={"progressed": started.created + timedelta(hours=2)})
+    store = FakeJobs({"j": progressing})
+    queue = FakeQueue()
+    # When the sweeper runs
+    counts = schedules.sweep(store, FakeBatches(), queue, now=started.created + timedelta(hours=2, minutes=1))
+    # Then none of its batches is sent again
+    assert queue.sent == [] and sum(counts.values()) == 0
+
+
+def test_sweep_assembles_a_stale_assembling_job_again_then_gives_up() -> None:
+    # Given a job assembling since its creation
+    store = FakeJobs({"j": job(status=JobStatus.ASSEMBLING, batches_released=4, batches_done=4)})
+    queue = FakeQueue()
+    # When the sweeper runs within the assembly's own limit, nothing happens; past it, assembly is sent again
+    assert sum(schedules.sweep(store, FakeBatches(), queue, now=LATER).values()) == 0
+    counts = schedules.sweep(
+        store, FakeBatches(), queue, now=job().created + ASSEMBLY_STALE_AFTER + timedelta(seconds=1)
+    )
     assert counts["reassembled"] == 1 and kinds(queue) == ["AssembleJobMessage"]
+    # And past its give-up limit the job is FAILED
+    counts = schedules.sweep(
+        store, FakeBatches(), queue, now=job().created + ASSEMBLY_GIVE_UP_AFTER + timedelta(seconds=1)
+    )
+    assert counts["failed"] == 1 and store.jobs["j"].status is JobStatus.FAILED
 
 
 def test_sweep_gives_up_on_a_job_that_cannot_finish() -> None:
     # Given a job still running long after its start
-    store = FakeJobs({"j": job(batches_planned=4, batches_done=1)})
+    store = FakeJobs({"j": job(batches_released=4, batches_done=1)})
     # When the sweeper runs past the give-up limit
     counts = schedules.sweep(store, FakeBatches(), FakeQueue(), now=job().created + GIVE_UP_AFTER + timedelta(1))
     # Then the job is FAILED with the reason
     assert counts["failed"] == 1
-    assert store.jobs["j"].status is JobStatus.FAILED and "not finished" in (store.jobs["j"].error or "")
+    assert store.jobs["j"].status is JobStatus.FAILED
+    assert store.jobs["j"].error == "running without progress for 48.0 h"
 
 
 # ---------------------------------------------------------------- finishing a job
@@ -97,7 +134,7 @@ def test_sweep_gives_up_on_a_job_that_cannot_finish() -> None:
 )
 def test_finish_job_assembles_fails_or_waits(done: int, failed: int, status: JobStatus, sent: list[str]) -> None:
     # Given a running job with `done` of its 4 batches finished, `failed` codes not made
-    store = FakeJobs({"j": job(batches_planned=4, batches_done=done, failed=failed)})
+    store = FakeJobs({"j": job(batches_released=4, batches_done=done, failed=failed)})
     queue = FakeQueue()
     # When its finishing step runs
     jobs.finish_job(store, queue, store.jobs["j"])
@@ -198,10 +235,54 @@ def test_run_batch_message_completes_a_batch_through_the_ports() -> None:
     # Given healthy ports
     batches, exports = FakeBatches(), FakeExports()
     # When a codegen request's message is handled
-    done = generation.run_batch_message(
+    outcome = generation.run_batch_message(
         batches, FakePromotions(), FakeJobs(), exports, FakeQueue(), message(), receive_count=1, max_receives=5
     )
+    done = outcome.batch
+    assert outcome.finished_now
     # Then the batch is DONE with 5 distinct 8-character codes, and its CSV holds them
     assert done.status is BatchStatus.DONE and len(set(done.codes)) == 5
     assert all(len(code) == 8 for code in done.codes)
     assert exports.objects[done.export_key or ""].decode().count("\n") == 6
+
+
+# ---------------------------------------------------------------- releasing a job's batches a window at a time
+def test_plan_job_releases_one_window_once() -> None:
+    # Given a queued job of 100 batches
+    store = FakeJobs({"j": job(status=JobStatus.QUEUED, quantity=25_000, batches_total=100)})
+    batches, queue = FakeBatches(), FakeQueue()
+    # When its start message is delivered twice
+    for _ in range(2):
+        jobs.plan_job(store, batches, queue, PlanJobMessage(store_hash="s", job_id="j"))
+    # Then it runs with exactly one window of batches recorded and sent
+    assert store.jobs["j"].status is JobStatus.RUNNING
+    assert [m.batch_id for m in queue.sent] == [job_batch_id("j", i) for i in range(JOB_WINDOW)]
+    assert sorted(batches.batches) == [job_batch_id("j", i) for i in range(JOB_WINDOW)]
+
+
+def test_after_batch_releases_the_next_batch_until_none_is_left() -> None:
+    # Given a running job of 4 batches, all released, 3 finished
+    store = FakeJobs({"j": job(batches_released=4, batches_done=3)})
+    queue = FakeQueue()
+    # When its last batch finishes
+    store.jobs["j"] = store.jobs["j"].model_copy(update={"batches_done": 4})
+    jobs.after_batch(store, FakeBatches(), queue, batch("j-00003", BatchStatus.DONE, job_id="j"))
+    # Then nothing more is released and the job assembles
+    assert kinds(queue) == ["AssembleJobMessage"] and store.jobs["j"].batches_released == 4
+
+
+def test_after_batch_of_a_large_job_keeps_its_window_full() -> None:
+    # Given a running job of 100 batches with one window released, the first just finished
+    store = FakeJobs({"j": job(quantity=25_000, batches_total=100, batches_released=JOB_WINDOW, batches_done=1)})
+    queue = FakeQueue()
+    # When it finishes
+    jobs.after_batch(store, FakeBatches(), queue, batch("j-00000", BatchStatus.DONE, job_id="j"))
+    # Then exactly the next batch is released
+    assert [m.batch_id for m in queue.sent] == [job_batch_id("j", JOB_WINDOW)]
+
+
+def test_after_batch_of_a_cancelled_job_releases_nothing() -> None:
+    store = FakeJobs({"j": job(status=JobStatus.CANCELLED, quantity=25_000, batches_total=100, batches_released=20)})
+    queue = FakeQueue()
+    jobs.after_batch(store, FakeBatches(), queue, batch("j-00000", BatchStatus.DONE, job_id="j"))
+    assert queue.sent == []

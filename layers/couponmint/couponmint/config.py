@@ -16,7 +16,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COUPONMINT_", extra="ignore")
 
     table_name: str = Field(min_length=3)
+    # The interactive lane's queue (codegen requests) and the job lane's (bulk jobs' batches, start, assembly).
     queue_url: str = Field(min_length=1)
+    job_queue_url: str = Field(min_length=1)
     export_bucket: str = Field(min_length=3)
     # Powertools idempotency records of POST requests that carry an Idempotency-Key.
     idempotency_table: str = Field(min_length=3)

@@ -34,10 +34,16 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from couponmint.adapters.aws import sqs_client
-from couponmint_dev.local.lambdas import Handler, LambdaContext, LocalFunction
+from couponmint_dev.local.lambdas import Handler, LambdaContext, LocalFunction, load_handler
 from couponmint_dev.local.resources import LocalResources
 from couponmint_dev.local.services import REGION
-from couponmint_dev.local.template import function_properties, load_template, project_root
+from couponmint_dev.local.template import (
+    function_properties,
+    load_template,
+    parameter_value,
+    project_root,
+    resources_of_type,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +75,7 @@ class EventSourceConfig:
             raise ValueError(f"{function_id}'s SQS event must name its queue with !GetAtt Queue.Arn")
         # Without either cap Lambda scales pollers up to 1,000; locally a handful is plenty.
         caps = [
-            int(value)
+            int(parameter_value(template, value))
             for value in (
                 properties.get("ReservedConcurrentExecutions"),
                 (event.get("ScalingConfig") or {}).get("MaximumConcurrency"),
@@ -281,3 +287,32 @@ class SqsPoller:
             )
         except (BotoCoreError, ClientError):
             logger.exception("could not change visibility; the queue's timeout applies")
+
+
+def sqs_functions(template: dict[str, Any]) -> list[str]:
+    """The functions of the template that an SQS queue feeds (each lane of the service)."""
+    return [
+        function_id
+        for function_id in resources_of_type(template, "AWS::Serverless::Function")
+        if any(e["Type"] == "SQS" for e in (function_properties(template, function_id).get("Events") or {}).values())
+    ]
+
+
+def start_pollers(
+    resources: LocalResources, *, retry_visibility_seconds: int | None = None, wait_seconds: int = 2
+) -> list[SqsPoller]:
+    """A running poller for every SQS-fed function of the template, each with its own handler copies."""
+    pollers = [
+        SqsPoller.from_template(
+            None,
+            load_handler(None, function_id),
+            resources,
+            function_id=function_id,
+            retry_visibility_seconds=retry_visibility_seconds,
+            wait_seconds=wait_seconds,
+        )
+        for function_id in sqs_functions(resources.template)
+    ]
+    for poller in pollers:
+        poller.start()
+    return pollers

@@ -17,7 +17,7 @@ from typing import Any
 from couponmint.logic.schedule_expressions import Schedule, UnsupportedExpression
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.services import ACCOUNT_ID, REGION
-from couponmint_dev.local.template import function_properties, project_root
+from couponmint_dev.local.template import function_properties, parameter_value, project_root
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
             if event["Type"] not in ("Schedule", "ScheduleV2"):
                 continue
             properties = event["Properties"]
-            if _resolved(template, properties.get("State", "ENABLED")) == "DISABLED":
+            if parameter_value(template, properties.get("State", "ENABLED")) == "DISABLED":
                 logger.info("local stack skips %s.%s: the template disables it", function_id, event_id)
                 continue
             expression = str(properties.get("Schedule") or properties.get("ScheduleExpression"))
@@ -51,13 +51,6 @@ def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
                 continue
             found.append(LocalSchedule(function_id, event_id, when, properties.get("Input")))
     return found
-
-
-def _resolved(template: dict[str, Any], value: Any) -> Any:
-    """A literal, or the default of the parameter a `!Ref` names."""
-    if isinstance(value, dict) and "Ref" in value:
-        return template.get("Parameters", {}).get(value["Ref"], {}).get("Default")
-    return value
 
 
 def scheduled_event(schedule: LocalSchedule, now: datetime | None = None) -> dict[str, Any]:

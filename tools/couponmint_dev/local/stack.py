@@ -25,7 +25,7 @@ from types import FrameType
 from couponmint.adapters.aws import reset_clients
 from couponmint_dev.local.http_api import LocalApiServer
 from couponmint_dev.local.lambdas import load_handler
-from couponmint_dev.local.poller import SqsPoller
+from couponmint_dev.local.poller import start_pollers
 from couponmint_dev.local.resources import LocalResources, create_resources
 from couponmint_dev.local.schedules import start_schedules
 from couponmint_dev.local.seed import DemoSeed, seed_demo
@@ -72,14 +72,9 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
         reset_clients()
         seed = seed_demo(resources.tables["CouponTable"])
 
-        poller = SqsPoller.from_template(
-            None,
-            load_handler(None, "GeneratorFunction"),
-            resources,
-            retry_visibility_seconds=retry_visibility_seconds,
-        )
-        poller.start()
-        stoppers.append(poller.stop)
+        # One poller per lane, as the template declares each: codegen requests and bulk jobs.
+        for poller in start_pollers(resources, retry_visibility_seconds=retry_visibility_seconds):
+            stoppers.append(poller.stop)
         schedules = start_schedules(resources.template)
         stoppers.append(schedules.stop)
 

@@ -69,3 +69,13 @@ def function_properties(template: dict[str, Any], logical_id: str) -> dict[str, 
     merged = dict(template.get("Globals", {}).get("Function", {}))
     merged.update(resource.get("Properties") or {})
     return merged
+
+
+def parameter_value(template: dict[str, Any], value: Any) -> Any:
+    """A literal, or the Default of the template parameter a `!Ref` names."""
+    if isinstance(value, dict) and set(value) == {"Ref"}:
+        parameter = template.get("Parameters", {}).get(value["Ref"])
+        if parameter is None or "Default" not in parameter:
+            raise KeyError(f"!Ref {value['Ref']} is not a parameter with a default")
+        return parameter["Default"]
+    return value

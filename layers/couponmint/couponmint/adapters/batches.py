@@ -19,7 +19,7 @@ from couponmint.adapters.dynamo import MAX_TRANSACTION_ITEMS, Table, cancellatio
 from couponmint.adapters.jobs import JobRepository
 from couponmint.adapters.keys import batch_key, without_keys
 from couponmint.adapters.promotions import PromotionRepository
-from couponmint.errors import CodesTaken, StaleBatch
+from couponmint.errors import CodesTaken, PromotionGone, StaleBatch
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
 
 
@@ -86,19 +86,20 @@ class BatchRepository:
         (another delivery started it); returns the codes of `first` another batch holds (then nothing was
         written: the caller replaces them and starts again).
         """
-        if len(first) >= MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 1} codes ride with the batch record")
+        if len(first) > MAX_TRANSACTION_ITEMS - 2:
+            raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 2} codes ride with the batch record")
+        item = {**batch_key(started.store_hash, started.batch_id), **started.model_dump(mode="json")}
         record = {
             "Put": {
                 "TableName": self._table.name,
-                "Item": wire_item(
-                    {**batch_key(started.store_hash, started.batch_id), **started.model_dump(mode="json")}
-                ),
+                "Item": wire_item(item),
                 "ConditionExpression": "attribute_not_exists(pk) OR version = :version",
                 "ExpressionAttributeValues": {":version": {"N": str(batch.version)}},
             }
         }
-        return self._claim(batch, [record], first)
+        # The promotion must still exist, and cannot be deleted until these codes are counted or given back.
+        pending = self._promotions.pending_codes_item(started.store_hash, started.promotion_id, len(started.codes))
+        return self._claim(batch, [record, wire(pending)], first)
 
     def claim(self, batch: BatchRecord, codes: Sequence[CodeRecord]) -> set[str]:
         """Write `codes` for `batch`, each only if its text is free in the store or already this batch's.
@@ -141,7 +142,9 @@ class BatchRepository:
                 "SET #s = :done, export_key = :key, completed = :completed, version = :next",
                 {":done": BatchStatus.DONE.value, ":key": export_key, ":completed": completed.isoformat()},
             ),
-            *self._promotions.count_codes_items(batch.store_hash, batch.promotion_id, len(batch.codes)),
+            *self._promotions.count_codes_items(
+                batch.store_hash, batch.promotion_id, len(batch.codes), pending=-len(batch.codes)
+            ),
             *self._jobs.count_batch_items(batch, generated=len(batch.codes), failed=0),
         ]
         if len(claims) > MAX_TRANSACTION_ITEMS - len(finish):
@@ -152,7 +155,8 @@ class BatchRepository:
         return done
 
     def fail(self, store_hash: str, batch_id: str, reason: str) -> None:
-        """Mark a batch FAILED with its reason, unless it already finished (and count it in its job)."""
+        """Mark a batch FAILED with its reason, unless it already finished (and count it in its job); the codes
+        it claimed are given back first, so a failed batch leaves no live code behind."""
         self._finish_unfinished(store_hash, batch_id, BatchStatus.FAILED, reason[:1000])
 
     def cancel(self, batch: BatchRecord) -> None:
@@ -164,10 +168,18 @@ class BatchRepository:
         if batch is None or batch.status.finished:
             return
         failed = batch.batch_size if status is BatchStatus.FAILED else 0
+        # A started batch holds claims, and its promotion counts them as pending: both are given back.
+        started = batch.status is BatchStatus.CLAIMING and bool(batch.codes)
+        if started:
+            self._codes.release(batch.store_hash, batch.batch_id, batch.codes)
         items = [
             self._move_item(batch, "SET #s = :status, #e = :reason, version = :next", {":status": status.value}),
             *self._jobs.count_batch_items(batch, generated=0, failed=failed),
         ]
+        if started:
+            items.append(self._promotions.pending_codes_item(batch.store_hash, batch.promotion_id, -len(batch.codes)))
+            # The promotion cannot have gone while it counted these codes as pending.
+            del items[-1]["Update"]["ConditionExpression"]
         items[0]["Update"]["ExpressionAttributeNames"]["#e"] = "error"
         items[0]["Update"]["ExpressionAttributeValues"][":reason"] = reason
         try:
@@ -205,6 +217,9 @@ class BatchRepository:
                 raise
             if own and reasons[0] == "ConditionalCheckFailed":
                 raise StaleBatch(batch.batch_id) from error
+            if "ConditionalCheckFailed" in reasons[1 : len(own)]:
+                # Only the promotion's count can refuse among the batch's own items: it was deleted.
+                raise PromotionGone(batch.promotion_id) from error
             collided = {
                 code.code
                 for code, reason in zip(codes, reasons[len(own) :], strict=False)

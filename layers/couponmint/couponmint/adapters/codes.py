@@ -6,6 +6,7 @@ newest first, and finds a code by id.
 """
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,7 +21,7 @@ from couponmint.adapters.dynamo import (
 )
 from couponmint.adapters.keys import code_key, promotion_codes_pk, without_keys
 from couponmint.adapters.promotions import PromotionRepository
-from couponmint.errors import CodeTaken, PromotionFull
+from couponmint.errors import CodeTaken, PromotionFull, PromotionGone
 from couponmint.models.records import CodeRecord
 
 
@@ -123,8 +124,9 @@ class CodeRepository:
         """
         counts = self._promotions.count_codes_items(code.store_hash, code.promotion_id, 1)
         if only_code:
-            counts[1]["Update"]["ConditionExpression"] = "attribute_not_exists(code_count) OR code_count <= :zero"
-            counts[1]["Update"]["ExpressionAttributeValues"][":zero"] = 0
+            promotion = counts[1]["Update"]
+            promotion["ConditionExpression"] += " AND (attribute_not_exists(code_count) OR code_count <= :zero)"
+            promotion["ExpressionAttributeValues"][":zero"] = 0
         put = {
             "Put": {
                 "TableName": self._table.name,
@@ -139,8 +141,22 @@ class CodeRepository:
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise CodeTaken(code.code) from error
             if "ConditionalCheckFailed" in reasons:
-                raise PromotionFull(code.promotion_id) from error
+                raise (PromotionFull if only_code else PromotionGone)(code.promotion_id) from error
             raise
+
+    def release(self, store_hash: str, batch_id: str, codes: Sequence[str]) -> None:
+        """Delete those of `codes` that batch `batch_id` holds (a failed batch gives back what it claimed);
+        codes it never claimed, or another holds, are left alone. Idempotent."""
+
+        def release_one(code: str) -> None:
+            self._table.delete_if(
+                code_key(store_hash, code),
+                ConditionExpression="batch_id = :batch",
+                ExpressionAttributeValues={":batch": batch_id},
+            )
+
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="release") as workers:
+            list(workers.map(release_one, codes))
 
     def delete(self, codes: Sequence[CodeRecord]) -> int:
         """Delete codes and uncount them; codes already gone are skipped. Returns how many were deleted."""

@@ -159,6 +159,16 @@ class Table:
             raise
         return True
 
+    def delete_if(self, key: dict[str, str], **condition: Any) -> bool:
+        """A DeleteItem with a condition; False when the condition does not hold (nothing deleted)."""
+        try:
+            self.resource.delete_item(Key=key, **condition)
+        except ClientError as error:
+            if is_condition_failure(error):
+                return False
+            raise
+        return True
+
     def update_if(self, key: dict[str, str], **update: Any) -> bool:
         """An UpdateItem with a condition; False when the condition does not hold."""
         try:

@@ -11,8 +11,14 @@ def repositories() -> Repositories:
     return Repositories.over(dynamodb_resource().Table(get_settings().table_name), dynamodb_writer())
 
 
-def batch_queue() -> BatchQueue:
+def codegen_queue() -> BatchQueue:
+    """The interactive lane: one message per codegen request's batch."""
     return BatchQueue(sqs_client(), get_settings().queue_url)
+
+
+def job_queue() -> BatchQueue:
+    """The job lane: bulk jobs' batches, their start and their assembly."""
+    return BatchQueue(sqs_client(), get_settings().job_queue_url)
 
 
 def export_store() -> ExportStore:

@@ -5,10 +5,12 @@ generated and failed). gsi1 (`STORE#<store>#PROMOTION#<id>#JOBS`, created ms) li
 first; the sparse gsi2 (`OPEN_JOBS`, created ms) lists the jobs not yet finished, for the sweeper.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from couponmint.adapters.dynamo import Table, plain
+from botocore.exceptions import ClientError
+
+from couponmint.adapters.dynamo import Table, is_condition_failure, plain
 from couponmint.adapters.keys import OPEN_JOBS, job_key, promotion_jobs_pk, without_keys
 from couponmint.models.jobs import JobRecord, JobStatus
 from couponmint.models.records import BatchRecord
@@ -69,12 +71,33 @@ class JobRepository:
             ExpressionAttributeValues=values,
         )
 
-    def record_planned(self, store_hash: str, job_id: str, planned: int) -> None:
-        self._table.resource.update_item(
-            Key=job_key(store_hash, job_id),
-            UpdateExpression="SET batches_planned = :planned",
-            ExpressionAttributeValues={":planned": planned},
-        )
+    def release(self, job: JobRecord, count: int, *, first: bool = False) -> range:
+        """Take the indexes of the job's next `count` batches to send, if it is RUNNING and has that many left.
+
+        One conditional write, so two callers never take the same batch. `first` takes the opening window,
+        only while nothing was released (a planning message delivered twice releases it once). Returns the
+        indexes taken (empty when the job is not running, or fewer than `count` batches are left).
+        """
+        condition = "#s = :running AND batches_released <= :last_start"
+        if first:
+            condition = "#s = :running AND (attribute_not_exists(batches_released) OR batches_released = :zero)"
+        values: dict[str, Any] = {":n": count, ":running": JobStatus.RUNNING.value, ":now": _iso_now()}
+        values.update({":zero": 0} if first else {":last_start": job.batches_total - count})
+        try:
+            answer = self._table.resource.update_item(
+                Key=job_key(job.store_hash, job.job_id),
+                UpdateExpression="ADD batches_released :n SET progressed = :now",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return range(0)
+            raise
+        released = int(answer["Attributes"]["batches_released"])
+        return range(released - count, released)
 
     def count_batch_items(self, batch: BatchRecord, *, generated: int, failed: int) -> list[dict[str, Any]]:
         """The transaction item that counts a finished batch in its job (none for a codegen request's batch)."""
@@ -85,8 +108,14 @@ class JobRepository:
                 "Update": {
                     "TableName": self._table.name,
                     "Key": job_key(batch.store_hash, batch.job_id),
-                    "UpdateExpression": "ADD generated :generated, failed :failed, batches_done :one",
-                    "ExpressionAttributeValues": {":generated": generated, ":failed": failed, ":one": 1},
+                    "UpdateExpression": "ADD generated :generated, failed :failed, batches_done :one"
+                    " SET progressed = :now",
+                    "ExpressionAttributeValues": {
+                        ":generated": generated,
+                        ":failed": failed,
+                        ":one": 1,
+                        ":now": _iso_now(),
+                    },
                 }
             }
         ]
@@ -98,3 +127,7 @@ def _record(item: dict[str, Any]) -> JobRecord:
 
 def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
+
+
+def _iso_now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -9,9 +9,7 @@ Items, all in the store's partition `STORE#<store>`:
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from couponmint.adapters.dynamo import Table, is_condition_failure, plain
+from couponmint.adapters.dynamo import Table, plain
 from couponmint.adapters.keys import PROMOTION_SK_PREFIX, counter_key, promotion_key, store_pk, store_stats_key
 from couponmint.models.records import PromotionRecord
 
@@ -50,18 +48,14 @@ class PromotionRepository:
         return [_record(item) for item in items if "name" in item]
 
     def delete(self, store_hash: str, promotion_id: int) -> bool:
-        """Delete a promotion that holds no codes; False when it still holds some. Absent is fine."""
-        try:
-            self._table.resource.delete_item(
-                Key=promotion_key(store_hash, promotion_id),
-                ConditionExpression="attribute_not_exists(code_count) OR code_count <= :zero",
-                ExpressionAttributeValues={":zero": 0},
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        """Delete a promotion that holds no codes, counted or being claimed by a batch; False when it still does.
+        Absent is fine."""
+        return self._table.delete_if(
+            promotion_key(store_hash, promotion_id),
+            ConditionExpression="(attribute_not_exists(code_count) OR code_count <= :zero)"
+            " AND (attribute_not_exists(pending_codes) OR pending_codes <= :zero)",
+            ExpressionAttributeValues={":zero": 0},
+        )
 
     def with_store_code_count(self, store_hash: str, promotion_id: int) -> tuple[PromotionRecord | None, int]:
         """A promotion and its store's number of codes, in one read (what every generation checks)."""
@@ -79,19 +73,38 @@ class PromotionRepository:
         item = self._table.get(store_stats_key(store_hash))
         return int(item["code_count"]) if item else 0
 
-    def count_codes_items(self, store_hash: str, promotion_id: int, delta: int) -> list[dict[str, Any]]:
-        """Transaction items that add `delta` to the store's and the promotion's code counts."""
-        return [
-            {
-                "Update": {
-                    "TableName": self._table.name,
-                    "Key": key,
-                    "UpdateExpression": "ADD code_count :n",
-                    "ExpressionAttributeValues": {":n": delta},
-                }
+    def count_codes_items(
+        self, store_hash: str, promotion_id: int, delta: int, *, pending: int = 0
+    ) -> list[dict[str, Any]]:
+        """Transaction items that add `delta` to the store's and the promotion's code counts (and `pending` to
+        the promotion's codes being claimed). The promotion's must exist: a count never brings a deleted
+        promotion back."""
+        promotion = self.pending_codes_item(store_hash, promotion_id, pending)
+        update = promotion["Update"]
+        update["UpdateExpression"] = "ADD code_count :n" + (", pending_codes :pending" if pending else "")
+        update["ExpressionAttributeValues"] = {":n": delta, **({":pending": pending} if pending else {})}
+        stats = {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": store_stats_key(store_hash),
+                "UpdateExpression": "ADD code_count :n",
+                "ExpressionAttributeValues": {":n": delta},
             }
-            for key in (store_stats_key(store_hash), promotion_key(store_hash, promotion_id))
-        ]
+        }
+        return [stats, promotion]
+
+    def pending_codes_item(self, store_hash: str, promotion_id: int, count: int) -> dict[str, Any]:
+        """The transaction item that adds `count` codes being claimed to an existing promotion, which then
+        cannot be deleted until a batch's completion counts them or its failure gives them back."""
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": promotion_key(store_hash, promotion_id),
+                "UpdateExpression": "ADD pending_codes :pending",
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeValues": {":pending": count},
+            }
+        }
 
     # ------------------------------------------------------------------ counters
     def reserve_ids(self, store_hash: str, counter: str, count: int) -> int:

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couponmint.adapters.factory import batch_queue, repositories
+from couponmint.adapters.factory import codegen_queue, repositories
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import READ_ERRORS, WRITE_ERRORS, answers
 from couponmint.api.paths import BATCH, CODEGEN, batch_location, promotion_id_of
@@ -42,7 +42,7 @@ def _generate(store_hash: str, promotion_id: int, body: CodegenRequest) -> Respo
         stores.promotions,
         stores.batches,
         stores.limits,
-        batch_queue(),
+        codegen_queue(),
         store_hash,
         promotion_id,
         body,

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from couponmint.adapters.factory import batch_queue, repositories
+from couponmint.adapters.factory import job_queue, repositories
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import READ_ERRORS, WRITE_ERRORS, answers
 from couponmint.api.paths import JOB, JOBS, job_location, promotion_id_of
@@ -27,7 +27,7 @@ def start_job(store_hash: str, promotion_id: str, body: Annotated[JobRequest, Bo
     def start() -> Response[Any]:
         stores = repositories()
         job, _ = jobs.start_job(
-            stores.promotions, stores.jobs, batch_queue(), store_hash, promotion_id_of(promotion_id), body
+            stores.promotions, stores.jobs, job_queue(), store_hash, promotion_id_of(promotion_id), body
         )
         location = job_location(store_hash, job.promotion_id, job.job_id)
         return json_response(202, JobResponse(data=job_view(job)), {"Location": location})

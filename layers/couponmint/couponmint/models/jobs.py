@@ -9,6 +9,9 @@ from pydantic import BaseModel, Field, StrictInt
 from couponmint.models.codegen import MAX_BATCH_SIZE, CodeFormat, GenerationRequest
 
 MAX_JOB_QUANTITY = 1_000_000
+# Batches of one job in flight at once: a job releases its next batch as one finishes, so another store's
+# job started meanwhile waits behind at most this many of its messages, not thousands.
+JOB_WINDOW = 20
 
 
 class JobStatus(StrEnum):
@@ -42,7 +45,8 @@ class JobRecord(BaseModel):
     code_format: CodeFormat
     created: datetime
     batches_total: int
-    batches_planned: int = 0
+    # Batches recorded and sent to the job lane so far; at most JOB_WINDOW more than `batches_done`.
+    batches_released: int = 0
     batches_done: int = 0
     generated: int = 0
     failed: int = 0
@@ -50,6 +54,12 @@ class JobRecord(BaseModel):
     export_key: str | None = None
     error: str | None = None
     source: str = "api"
+    # When the job last moved on (a batch finished or was released); the sweeper judges staleness from it.
+    progressed: datetime | None = None
+
+    @property
+    def last_progress(self) -> datetime:
+        return self.progressed or self.created
 
     def batch_size_of(self, index: int) -> int:
         """Batch `index` holds 250 codes, the last one what remains."""

@@ -35,14 +35,13 @@ class GenerateBatchMessage(BaseModel):
 
 
 class PlanJobMessage(BaseModel):
-    """Asks the generator to record and queue a job's batches from `start_index` on (a slice at a time)."""
+    """Asks the job lane to start a recorded job: release its first window of batches."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["plan_job"] = "plan_job"
     store_hash: Annotated[str, Field(min_length=1, max_length=64)]
     job_id: Annotated[str, Field(min_length=1, max_length=64)]
-    start_index: Annotated[StrictInt, Field(ge=0)] = 0
 
 
 class AssembleJobMessage(BaseModel):

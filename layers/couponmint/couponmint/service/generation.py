@@ -12,11 +12,12 @@ The order is what makes it safe:
 """
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from couponmint.adapters.dynamo import MAX_TRANSACTION_ITEMS
 from couponmint.adapters.exports import batch_export_key, codes_csv
-from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, StaleBatch
+from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, PromotionGone, StaleBatch
 from couponmint.logic.codes import alphabet_without, make_codes
 from couponmint.models.jobs import JobStatus
 from couponmint.models.messages import GenerateBatchMessage
@@ -29,12 +30,23 @@ from couponmint.service.ports import BatchStore, Exports, JobStore, Now, Promoti
 # Each round replaces the codes that collided; with the capacity guard's fill limit of 1 % the chance
 # that one code needs this many rounds is below 1e-40.
 MAX_CLAIM_ROUNDS = 20
-# The codes claimed in the transaction that records the batch (which takes the transaction's last item).
-FIRST_CLAIMS = MAX_TRANSACTION_ITEMS - 1
+# The codes claimed in the transaction that records the batch (beside the record and the promotion's count).
+FIRST_CLAIMS = MAX_TRANSACTION_ITEMS - 2
+# A codegen request's message older than this is not fresh from the API (the API waits at most 25 s): it may
+# be a redelivery or a redrive from the dead-letter queue, so its batch's record is read before anything else.
+READ_FIRST_AFTER = timedelta(seconds=30)
 
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The message's batch as it ends this delivery, and whether this delivery finished it."""
+
+    batch: BatchRecord
+    finished_now: bool
 
 
 def complete_batch(
@@ -46,28 +58,33 @@ def complete_batch(
     *,
     redelivered: bool = False,
     now: Now = _utc_now,
-) -> BatchRecord:
-    """Complete the message's batch, or return it as it is if it already finished.
+) -> Outcome:
+    """Complete the message's batch, or leave it as it is if it already finished.
 
-    A codegen request's batch on its first delivery starts from its message (no read: the first transaction
-    records it); a redelivered one reads its record first, so a batch already done costs one read.
+    A codegen request's fresh message starts its batch without a read (the first transaction records it). A
+    redelivered or old one (a message redriven from the dead-letter queue, say) reads the record first, so a
+    batch already finished costs one read and no write.
     """
-    if message.new is not None and not redelivered:
+    if message.new is not None and not redelivered and now() - message.new.created < READ_FIRST_AFTER:
         batch = new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new)
     else:
         batch = _recorded_batch(batches, message)
         if batch.status is BatchStatus.PENDING and _job_cancelled(jobs, batch):
             # A cancelled job starts no new batch.
             batches.cancel(batch)
-            return batches.get(batch.store_hash, batch.batch_id) or batch
+            return Outcome(batches.get(batch.store_hash, batch.batch_id) or batch, finished_now=True)
     while not batch.status.finished:
         try:
-            return _advance(batches, promotions, exports, batch, now)
+            return Outcome(_advance(batches, promotions, exports, batch, now), finished_now=True)
         except StaleBatch:
             # Another delivery of this message moved the batch on; carry on from its state.
             logger.info("batch changed underneath, re-reading", batch_id=batch.batch_id)
             batch = _recorded_batch(batches, message)
-    return batch
+        except PromotionGone:
+            # Deleted since the request was accepted: no retry can make these codes.
+            logger.info("promotion deleted before the batch started", batch_id=batch.batch_id)
+            return Outcome(_fail(batches, message, "the promotion was deleted"), finished_now=True)
+    return Outcome(batch, finished_now=False)
 
 
 def run_batch_message(
@@ -80,29 +97,31 @@ def run_batch_message(
     *,
     receive_count: int,
     max_receives: int,
-) -> BatchRecord:
+) -> Outcome:
     """Complete the message's batch and move its job on; on the last delivery of a failing message, record the
-    batch FAILED (and move its job on) before the error goes back to the queue, which then dead-letters it.
+    batch FAILED (giving back the codes it claimed) and move its job on, before the error goes back to the
+    queue, which then dead-letters the message.
     """
     try:
-        batch = complete_batch(batches, promotions, jobs, exports, message, redelivered=receive_count > 1)
+        outcome = complete_batch(batches, promotions, jobs, exports, message, redelivered=receive_count > 1)
     except Exception as error:
         if receive_count >= max_receives:
             logger.exception("batch failed for good", batch_id=message.batch_id)
-            failed = give_up(batches, message, f"{type(error).__name__}: {error}")
-            if failed is not None:
-                job_service.after_batch(jobs, queue, failed)
+            failed = _fail(batches, message, f"{type(error).__name__}: {error}")
+            job_service.after_batch(jobs, batches, queue, failed)
         raise
-    job_service.after_batch(jobs, queue, batch)
-    return batch
+    if outcome.finished_now:
+        job_service.after_batch(jobs, batches, queue, outcome.batch)
+    return outcome
 
 
-def give_up(batches: BatchStore, message: GenerateBatchMessage, reason: str) -> BatchRecord | None:
-    """Mark the message's batch FAILED for good (recording a codegen request's batch that never started)."""
+def _fail(batches: BatchStore, message: GenerateBatchMessage, reason: str) -> BatchRecord:
+    """Mark the message's batch FAILED for good, holding no code (recording a codegen request's batch that
+    never started, so its 202's Location reads FAILED)."""
     if message.new is not None:
         batches.put_once(new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new))
     batches.fail(message.store_hash, message.batch_id, reason)
-    return batches.get(message.store_hash, message.batch_id)
+    return _recorded_batch(batches, message)
 
 
 def _job_cancelled(jobs: JobStore, batch: BatchRecord) -> bool:

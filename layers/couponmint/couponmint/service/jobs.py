@@ -1,6 +1,12 @@
-"""Bulk jobs: record, plan into 250-code batches off the request path, finish, assemble one CSV, cancel."""
+"""Bulk jobs: record, release 250-code batches a window at a time, finish, assemble one CSV, cancel.
+
+A job keeps at most JOB_WINDOW batches in flight: it starts with that many, and each batch that finishes
+releases the next. A small job of another store started meanwhile therefore waits behind a window of this
+job's messages, not behind all of them.
+"""
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -8,15 +14,12 @@ from couponmint.adapters.exports import batch_export_key, job_export_key
 from couponmint.errors import NotAllowed, NotFound
 from couponmint.logic.pagination import offset_page
 from couponmint.models.codegen import CodeFormat
-from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
+from couponmint.models.jobs import JOB_WINDOW, JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
 from couponmint.service.codegen import check_generation
 from couponmint.service.ports import BatchStore, Exports, JobStore, PromotionStore, Queue
-
-# Batches recorded and queued per planning message: 250 batches of 250 = 62,500 codes, well inside one invocation.
-PLAN_SLICE = 250
 
 
 def start_job(
@@ -57,25 +60,26 @@ def start_job(
 
 
 def plan_job(jobs: JobStore, batches: BatchStore, queue: Queue, message: PlanJobMessage) -> None:
-    """Record and queue one slice of the job's batches, then queue the next slice (idempotent)."""
+    """Start a recorded job: move it to RUNNING and release its first window of batches (once)."""
     job = jobs.get(message.store_hash, message.job_id)
     if job is None or job.status.finished:
         return
-    end = min(message.start_index + PLAN_SLICE, job.batches_total)
-    planned = [_job_batch(job, index) for index in range(message.start_index, end)]
-    for batch in planned:
-        batches.put_once(batch)
+    jobs.move(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
+    released = jobs.release(job, min(JOB_WINDOW, job.batches_total), first=True)
+    send_batches(batches, queue, job, released)
+    logger.info("job started", job_id=job.job_id, released=len(released), of=job.batches_total)
+
+
+def send_batches(batches: BatchStore, queue: Queue, job: JobRecord, indexes: Sequence[int]) -> None:
+    """Record the job's batches `indexes` (unless recorded already) and send their messages to the job lane."""
+    for index in indexes:
+        batches.put_once(_job_batch(job, index))
     queue.send_many(
         [
-            GenerateBatchMessage(store_hash=b.store_hash, promotion_id=b.promotion_id, batch_id=b.batch_id)
-            for b in planned
+            GenerateBatchMessage(store_hash=job.store_hash, promotion_id=job.promotion_id, batch_id=batch_id)
+            for batch_id in (job_batch_id(job.job_id, index) for index in indexes)
         ]
     )
-    jobs.record_planned(job.store_hash, job.job_id, end)
-    jobs.move(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
-    if end < job.batches_total:
-        queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id, start_index=end))
-    logger.info("job planned", job_id=job.job_id, batches=end, of=job.batches_total)
 
 
 def _job_batch(job: JobRecord, index: int) -> BatchRecord:
@@ -93,13 +97,16 @@ def _job_batch(job: JobRecord, index: int) -> BatchRecord:
     )
 
 
-def after_batch(jobs: JobStore, queue: Queue, batch: BatchRecord) -> None:
-    """When the job's last batch has finished: queue the CSV's assembly, or mark the job FAILED."""
+def after_batch(jobs: JobStore, batches: BatchStore, queue: Queue, batch: BatchRecord) -> None:
+    """A batch of a job has just finished: release the job's next batch, or, after its last one, queue the CSV's
+    assembly or mark the job FAILED."""
     if batch.job_id is None:
         return
     job = jobs.get(batch.store_hash, batch.job_id)
-    if job is not None:
-        finish_job(jobs, queue, job)
+    if job is None:
+        return
+    send_batches(batches, queue, job, jobs.release(job, 1))
+    finish_job(jobs, queue, job)
 
 
 def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:
@@ -115,7 +122,7 @@ def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:
             error=f"{job.failed} of {job.quantity} codes could not be made",
             completed=_now(),
         )
-    elif jobs.move(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}):
+    elif jobs.move(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}, progressed=_now()):
         queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
 
 

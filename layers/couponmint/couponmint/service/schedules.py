@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
-from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
+from couponmint.models.jobs import JOB_WINDOW, JobRecord, JobRequest, JobStatus, job_batch_id
+from couponmint.models.messages import AssembleJobMessage, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
@@ -15,8 +15,12 @@ from couponmint.service.ports import BatchStore, JobStore, PromotionStore, Queue
 
 # A job that has not moved for this long is nudged again by the sweeper (its message may have been lost).
 STALE_AFTER = timedelta(minutes=5)
-# A job still unfinished this long after it started cannot finish: the sweeper marks it FAILED.
+# A job that has not moved for this long cannot finish: the sweeper marks it FAILED.
 GIVE_UP_AFTER = timedelta(hours=24)
+# Assembly makes no progress marks while it runs: it is sent again only after the job lane's timeout has
+# surely passed, and given up after a few such attempts.
+ASSEMBLY_STALE_AFTER = timedelta(minutes=15)
+ASSEMBLY_GIVE_UP_AFTER = timedelta(hours=1)
 
 
 class ScheduledGeneration(JobRequest):
@@ -60,32 +64,36 @@ def run_scheduled_generation(
 
 
 def sweep(job_store: JobStore, batches: BatchStore, queue: Queue, now: datetime | None = None) -> dict[str, int]:
-    """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their
-    batches whose message was lost, and mark FAILED what cannot finish."""
+    """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their batches
+    whose message was lost, and mark FAILED what cannot finish.
+
+    A job is judged by its last progress (a batch finished or released, assembly begun), never by its age: a
+    large job that keeps moving is left alone, however long it runs.
+    """
     moment = now or datetime.now(UTC)
     counts = {"finished": 0, "replanned": 0, "reassembled": 0, "redriven": 0, "failed": 0}
     for job in job_store.open():
-        age = moment - job.created
-        if age > GIVE_UP_AFTER and job.status is not JobStatus.ASSEMBLING:
+        idle = moment - job.last_progress
+        if idle > (ASSEMBLY_GIVE_UP_AFTER if job.status is JobStatus.ASSEMBLING else GIVE_UP_AFTER):
             given_up = job_store.move(
                 job.store_hash,
                 job.job_id,
                 JobStatus.FAILED,
-                {JobStatus.QUEUED, JobStatus.RUNNING},
-                error=f"not finished {GIVE_UP_AFTER} after it started",
+                {JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.ASSEMBLING},
+                error=f"{job.status.value.lower()} without progress for {idle.total_seconds() / 3600:.1f} h",
                 completed=moment.isoformat(),
             )
             counts["failed"] += int(given_up)
         elif job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
             jobs.finish_job(job_store, queue, job)
             counts["finished"] += 1
-        elif age <= STALE_AFTER:
+        elif idle <= (ASSEMBLY_STALE_AFTER if job.status is JobStatus.ASSEMBLING else STALE_AFTER):
             continue
-        elif job.status in (JobStatus.QUEUED, JobStatus.RUNNING) and job.batches_planned < job.batches_total:
-            queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id, start_index=job.batches_planned))
+        elif job.status is JobStatus.QUEUED:
+            queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id))
             counts["replanned"] += 1
         elif job.status is JobStatus.RUNNING:
-            counts["redriven"] += redrive_batches(batches, queue, job)
+            counts["redriven"] += redrive_batches(job_store, batches, queue, job)
         elif job.status is JobStatus.ASSEMBLING:
             queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
             counts["reassembled"] += 1
@@ -93,19 +101,22 @@ def sweep(job_store: JobStore, batches: BatchStore, queue: Queue, now: datetime 
     return counts
 
 
-def redrive_batches(batches: BatchStore, queue: Queue, job: JobRecord) -> int:
-    """Send again the message of every planned batch of `job` that has not finished.
+def redrive_batches(job_store: JobStore, batches: BatchStore, queue: Queue, job: JobRecord) -> int:
+    """Send again every released batch of a stalled job that has not finished (recording any whose record is
+    missing), and release batches up to the job's window again if some release was lost.
 
     Harmless for a batch that is in fact still running: a second delivery finishes the same codes (the
     write-ahead record), and the batch's version check keeps the two from writing twice.
     """
-    batch_ids = [job_batch_id(job.job_id, index) for index in range(job.batches_planned)]
-    statuses = batches.statuses(job.store_hash, batch_ids)
-    unfinished = [b for b in batch_ids if statuses.get(b) in (BatchStatus.PENDING, BatchStatus.CLAIMING)]
-    queue.send_many(
-        [
-            GenerateBatchMessage(store_hash=job.store_hash, promotion_id=job.promotion_id, batch_id=batch_id)
-            for batch_id in unfinished
-        ]
-    )
-    return len(unfinished)
+    indexes = range(job.batches_released)
+    statuses = batches.statuses(job.store_hash, [job_batch_id(job.job_id, index) for index in indexes])
+    unfinished = [
+        index
+        for index in indexes
+        if statuses.get(job_batch_id(job.job_id, index)) in (None, BatchStatus.PENDING, BatchStatus.CLAIMING)
+    ]
+    in_flight = job.batches_released - job.batches_done
+    window = min(JOB_WINDOW, job.batches_total - job.batches_done)
+    topped_up = job_store.release(job, window - in_flight) if window > in_flight else range(0)
+    jobs.send_batches(batches, queue, job, [*unfinished, *topped_up])
+    return len(unfinished) + len(topped_up)
