@@ -43,7 +43,7 @@ def record_handler(record: GenerateBatchRecord) -> None:
         case PlanJobMessage() as message:
             jobs.plan_job(stores.jobs, stores.batches, job_queue(), message)
         case AssembleJobMessage() as message:
-            jobs.assemble_job(stores.jobs, export_store(), message)
+            jobs.assemble_job(stores.jobs, stores.batches, export_store(), message)
 
 
 @logger.inject_lambda_context

@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from couponmint.adapters.aws import s3_client, sqs_client
-from couponmint.adapters.exports import batch_export_key
 from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
 from couponmint.models.codegen import CodeFormat
@@ -42,7 +41,7 @@ def queued_messages() -> int:
 
 
 def export_rows(store: Store, batch_id: str) -> list[dict[str, str]]:
-    key = batch_export_key(store.store_hash, 1, batch_id)
+    key = f"exports/{store.store_hash}/1/batches/{batch_id}.csv"
     body = s3_client().get_object(Bucket=get_settings().export_bucket, Key=key)["Body"].read().decode()
     return list(csv.DictReader(io.StringIO(body)))
 

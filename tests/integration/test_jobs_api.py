@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 import requests
 
+from couponmint.adapters.aws import s3_client
 from couponmint.adapters.exports import ExportStore
 from couponmint.adapters.factory import repositories
+from couponmint.config import get_settings
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.poller import SqsPoller
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
@@ -146,3 +148,28 @@ def test_jobs_list_of_an_unknown_promotion_is_not_found(store: Store, call_api: 
             }
         },
     }
+
+
+def test_jobs_assembly_rebuilds_a_batch_csv_that_went_missing(
+    generator_running: None, store: Store, call_api: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a finished batch's CSV that disappears from S3 before assembly (expired, lost with a local restart)
+    real_put = ExportStore.put_csv
+    lost: list[str] = []
+
+    def put_then_lose(self: ExportStore, key: str, body: bytes) -> None:
+        real_put(self, key, body)
+        if key.endswith("-00001.csv"):
+            s3_client().delete_object(Bucket=get_settings().export_bucket, Key=key)
+            lost.append(key)
+
+    monkeypatch.setattr(ExportStore, "put_csv", put_then_lose)
+    # When a job of 1,000 codes (4 batches) runs
+    started = call_api("POST", jobs_path(store), json.dumps({"quantity": 1000}), store.token)
+    job = wait_for(call_api, store, started.headers["Location"], {"COMPLETED", "FAILED"})
+    # Then it still completes, its CSV holding every code of the promotion exactly once
+    assert lost and job["status"] == "COMPLETED"
+    codes = [row["code"] for row in csv.DictReader(io.StringIO(requests.get(job["download_url"], timeout=30).text))]
+    listed = repositories().codes.newest(store.store_hash, 1, limit=2000)
+    assert len(codes) == 1000 == len(set(codes))
+    assert set(codes) == {code.code for code in listed}

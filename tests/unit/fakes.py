@@ -1,6 +1,6 @@
 """In-memory implementations of the services' ports (service/ports.py), for fast unit tests of their decisions."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -150,8 +150,8 @@ class FakeExports:
     def put_csv(self, key: str, body: bytes) -> None:
         self.objects[key] = body
 
-    def assemble_csv(self, key: str, part_keys: Iterable[str]) -> None:
-        self.objects[key] = b"".join(self.objects[part] for part in part_keys)
+    def assemble_csv(self, key: str, part_keys: Sequence[str], rebuild: Callable[[str], bytes]) -> None:
+        self.objects[key] = b"".join(self.objects.get(part) or rebuild(part) for part in part_keys)
 
     def download_url(self, key: str, expires_seconds: int) -> str:
         return f"https://exports.example/{key}"

@@ -85,6 +85,24 @@ class BatchRecord(BaseModel):
     version: int = 0
     job_id: str | None = None
 
+    def code_records(self, codes: list[str] | None = None) -> list["CodeRecord"]:
+        """The stored form of `codes` (default: all the batch's); a code's id follows from its position."""
+        position = {code: index for index, code in enumerate(self.codes)}
+        first_id = self.first_code_id or 0
+        return [
+            CodeRecord(
+                store_hash=self.store_hash,
+                promotion_id=self.promotion_id,
+                id=first_id + position[code],
+                code=code,
+                max_uses=self.max_uses,
+                max_uses_per_customer=self.max_uses_per_customer,
+                created=self.created,
+                batch_id=self.batch_id,
+            )
+            for code in (self.codes if codes is None else codes)
+        ]
+
     def claiming(self, codes: list[str], first_code_id: int | None = None) -> "BatchRecord":
         """This batch one version on, CLAIMING `codes` (its write-ahead list), ids from `first_code_id`."""
         first = self.first_code_id if first_code_id is None else first_code_id

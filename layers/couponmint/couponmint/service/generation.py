@@ -21,7 +21,7 @@ from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, Promo
 from couponmint.logic.codes import alphabet_without, make_codes
 from couponmint.models.jobs import JobStatus
 from couponmint.models.messages import GenerateBatchMessage
-from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
+from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs as job_service
 from couponmint.service.codegen import new_batch_record
@@ -151,23 +151,23 @@ def _advance(
     else:
         batch = _start(batches, promotions, batch)
         pending = batch.codes[FIRST_CLAIMS:]
-    key = batch_export_key(batch.store_hash, batch.promotion_id, batch.batch_id)
+    key = batch_export_key(batch)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as beside:
         exported = batch.codes
-        export = beside.submit(exports.put_csv, key, codes_csv(_code_records(batch, exported)))
+        export = beside.submit(exports.put_csv, key, codes_csv(batch.code_records(exported)))
         for _ in range(MAX_CLAIM_ROUNDS):
             # The last claims may ride in the transaction that marks the batch DONE; the others go before it.
             split = max(0, len(pending) - batches.completion_room(batch))
-            taken = batches.claim(batch, _code_records(batch, pending[:split])) if split else set()
+            taken = batches.claim(batch, batch.code_records(pending[:split])) if split else set()
             if not taken:
                 if batch.codes != exported:
                     # Codes were replaced after the export started: write it again with the final codes.
                     export.result()
                     exported = batch.codes
-                    export = beside.submit(exports.put_csv, key, codes_csv(_code_records(batch, exported)))
+                    export = beside.submit(exports.put_csv, key, codes_csv(batch.code_records(exported)))
                 export.result()  # DONE promises the export
                 try:
-                    done = batches.complete(batch, key, now(), _code_records(batch, pending[split:]))
+                    done = batches.complete(batch, key, now(), batch.code_records(pending[split:]))
                 except CodesTaken as last:
                     taken = last.codes
                 else:
@@ -207,28 +207,9 @@ def _start(batches: BatchStore, promotions: PromotionStore, batch: BatchRecord) 
     first_id = promotions.reserve_ids(batch.store_hash, "code", batch.batch_size)
     for _ in range(MAX_CLAIM_ROUNDS):
         started = batch.claiming(candidates, first_id)
-        taken = batches.start_claiming(batch, started, _code_records(started, candidates[:FIRST_CLAIMS]))
+        taken = batches.start_claiming(batch, started, started.code_records(candidates[:FIRST_CLAIMS]))
         if not taken:
             return started
         replacements = _replacements(batch, taken, candidates)
         candidates = [replacements.get(code, code) for code in candidates]
     raise CollisionsPersist(f"codes of batch {batch.batch_id} kept colliding")
-
-
-def _code_records(batch: BatchRecord, codes: list[str]) -> list[CodeRecord]:
-    """The stored form of `codes`; a code's id follows from its position in the batch."""
-    position = {code: index for index, code in enumerate(batch.codes)}
-    first_id = batch.first_code_id or 0
-    return [
-        CodeRecord(
-            store_hash=batch.store_hash,
-            promotion_id=batch.promotion_id,
-            id=first_id + position[code],
-            code=code,
-            max_uses=batch.max_uses,
-            max_uses_per_customer=batch.max_uses_per_customer,
-            created=batch.created,
-            batch_id=batch.batch_id,
-        )
-        for code in codes
-    ]

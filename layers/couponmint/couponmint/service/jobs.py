@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from couponmint.adapters.exports import batch_export_key, job_export_key
-from couponmint.errors import NotAllowed, NotFound
+from couponmint.adapters.exports import batch_export_key, codes_csv, job_export_key
+from couponmint.errors import BatchMissing, NotAllowed, NotFound
 from couponmint.logic.pagination import offset_page
 from couponmint.models.codegen import CodeFormat
 from couponmint.models.jobs import JOB_WINDOW, JobRecord, JobRequest, JobStatus, job_batch_id
@@ -82,6 +82,11 @@ def send_batches(batches: BatchStore, queue: Queue, job: JobRecord, indexes: Seq
     )
 
 
+def _job_batches(job: JobRecord) -> list[BatchRecord]:
+    """The job's batches as planned (what their keys and sizes are; not read from the table)."""
+    return [_job_batch(job, index) for index in range(job.batches_total)]
+
+
 def _job_batch(job: JobRecord, index: int) -> BatchRecord:
     return BatchRecord(
         store_hash=job.store_hash,
@@ -126,19 +131,25 @@ def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:
         queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
 
 
-def assemble_job(jobs: JobStore, exports: Exports, message: AssembleJobMessage) -> None:
-    """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED."""
+def assemble_job(jobs: JobStore, batches: BatchStore, exports: Exports, message: AssembleJobMessage) -> None:
+    """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED.
+
+    A batch CSV that is missing is made again from the batch's record: DynamoDB decides, S3 is derived.
+    """
     job = jobs.get(message.store_hash, message.job_id)
     if job is None or job.status is not JobStatus.ASSEMBLING:
         return
     key = job_export_key(job.store_hash, job.promotion_id, job.job_id)
-    exports.assemble_csv(
-        key,
-        (
-            batch_export_key(job.store_hash, job.promotion_id, job_batch_id(job.job_id, index))
-            for index in range(job.batches_total)
-        ),
-    )
+    parts = {batch_export_key(batch): batch.batch_id for batch in _job_batches(job)}
+
+    def rebuild(part_key: str) -> bytes:
+        batch = batches.get(job.store_hash, parts[part_key])
+        if batch is None or batch.status is not BatchStatus.DONE:
+            raise BatchMissing(parts[part_key])
+        logger.info("rebuilding a missing batch CSV", job_id=job.job_id, batch_id=batch.batch_id)
+        return codes_csv(batch.code_records())
+
+    exports.assemble_csv(key, list(parts), rebuild)
     jobs.move(job.store_hash, job.job_id, JobStatus.COMPLETED, {JobStatus.ASSEMBLING}, export_key=key, completed=_now())
     logger.info("job completed", job_id=job.job_id, codes=job.generated)
 

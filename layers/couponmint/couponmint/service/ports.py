@@ -4,7 +4,7 @@
 ports it uses.
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -93,5 +93,5 @@ class Queue(Protocol):
 
 class Exports(Protocol):
     def put_csv(self, key: str, body: bytes) -> None: ...
-    def assemble_csv(self, key: str, part_keys: Iterable[str]) -> None: ...
+    def assemble_csv(self, key: str, part_keys: Sequence[str], rebuild: Callable[[str], bytes]) -> None: ...
     def download_url(self, key: str, expires_seconds: int) -> str: ...
