@@ -4,6 +4,7 @@ import time
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 
 from couponmint.adapters.factory import repositories
 from couponmint.config import get_settings
@@ -84,3 +85,25 @@ def test_cli_refuses_to_revoke_an_ambiguous_prefix(resources: Any, capsys: pytes
 def test_cli_stores_limits_sets_the_quota(resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "stores", "limits", "--store", fresh_store, "--requests", "99", "--window-ms", "1000")
     assert repositories().limits.store_limits(fresh_store) == {"request_quota": 99, "window_ms": 1000}
+
+
+def test_cli_tokens_list_and_revoke_read_an_index_not_the_table(
+    resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a token, and every DynamoDB call the CLI makes recorded
+    token = run(capsys, "tokens", "create", "--store", fresh_store).strip()
+    record = accounts.authorize(repositories().tokens, token, fresh_store, modifies=True)
+    calls: list[tuple[str, Any]] = []
+    real = BaseClient._make_api_call
+
+    def recording(self: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        calls.append((operation, params.get("IndexName")))
+        return real(self, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", recording)
+    # When tokens are listed and one is revoked
+    run(capsys, "tokens", "list")
+    run(capsys, "tokens", "revoke", record.token_hash[:16])
+    # Then the CLI queried gsi2 and never scanned the table (which holds every code)
+    assert ("Query", "gsi2") in calls
+    assert all(operation != "Scan" for operation, _ in calls)

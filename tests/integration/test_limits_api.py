@@ -8,7 +8,7 @@ import pytest
 
 from couponmint.adapters.factory import repositories
 from couponmint.adapters.limits import LEASE_SECONDS
-from tests.integration.helpers import HttpAnswer, Store
+from tests.integration.helpers import HttpAnswer, Store, fresh_other_store
 
 Caller = Callable[..., HttpAnswer]
 RATE_HEADERS = {
@@ -104,3 +104,31 @@ def test_limits_leases_are_given_back_after_each_request(
     ]
     # Then none was refused: each gave its slot back
     assert statuses == [201] * 12
+
+
+def test_limits_refused_requests_show_no_store_figures_and_read_no_quota(
+    store: Store, call_api: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a store with its own quota of 5, two requests into its window
+    repositories().limits.set_store_limits(store.store_hash, request_quota=5, window_ms=60_000)
+    path = f"/stores/{store.store_hash}/v3/promotions/1/codes"
+    for _ in range(2):
+        assert call_api("GET", path, None, store.token).status == 200
+    other = fresh_other_store(store)
+    # When requests without a token, with an unknown one, or with another store's token arrive, while any
+    # read or count of a quota would fail
+    from couponmint.adapters.limits import LimitRepository
+
+    def no_quota(self: LimitRepository, *args: object, **kwargs: object) -> object:
+        raise AssertionError("a refused request touched the store's quota")
+
+    with monkeypatch.context() as refusing:
+        for name in ("store_limits", "count_request"):
+            refusing.setattr(LimitRepository, name, no_quota)
+        refused = [call_api("GET", path, None, token) for token in (None, "cm_nobody", other.token)]
+    # Then each is refused with the default quota's headers, not the store's, and none was counted
+    assert [a.status for a in refused] == [401, 401, 403]
+    for answer in refused:
+        assert answer.headers["X-Rate-Limit-Requests-Quota"] == "450"
+        assert answer.headers["X-Rate-Limit-Requests-Left"] == "450"
+    assert call_api("GET", path, None, store.token).headers["X-Rate-Limit-Requests-Left"] == "2"

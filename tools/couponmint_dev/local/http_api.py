@@ -6,7 +6,8 @@ Gateway, bodies over 10 MiB are refused with 413 before the function runs, and a
 answers nonsense becomes 502.
 
 `GET /health` is answered here, not by the function: 200 {"status": "ok"} once `ready()` says every local
-part is up (the stack starts this server last), 503 before.
+part is up (the stack starts this server last), 503 before. `GET /_local/env` answers the variables that point
+the CLI and boto3 at this stack (local endpoints and dummy credentials, no secret), for `couponmint local env`.
 
 Request bodies and X-Auth-Token are never logged.
 """
@@ -35,6 +36,8 @@ STAGE = "v1"
 PROXY_RESOURCE = "/{proxy+}"
 LOCAL_API_ID = "local"
 HEALTH_PATH = "/health"
+# What `couponmint local env` reads: the variables that point the CLI and boto3 at this stack.
+ENV_PATH = "/_local/env"
 
 
 def build_proxy_event(
@@ -126,8 +129,11 @@ class _ProxyRequestHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
-        if urlsplit(self.path).path == HEALTH_PATH:
+        path = urlsplit(self.path).path
+        if path == HEALTH_PATH:
             self._health()
+        elif path == ENV_PATH:
+            self._send(HTTPStatus.OK, [], json.dumps(self.server.environment).encode())
         else:
             self._invoke()
 
@@ -229,10 +235,12 @@ class LocalApiServer(ThreadingHTTPServer):
         port: int = 0,
         host: str = LOCALHOST,
         max_concurrency: int = 16,
+        environment: dict[str, str] | None = None,
     ) -> None:
         super().__init__((host, port), _ProxyRequestHandler)
         self.functions = HandlerPool(function, max_concurrency)
         self.ready = ready
+        self.environment = dict(environment or {})
         self._thread: threading.Thread | None = None
 
     @property

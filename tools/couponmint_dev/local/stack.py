@@ -12,10 +12,13 @@ With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across
 import argparse
 import errno
 import gc
+import json
 import logging
+import shlex
 import signal
 import sys
 import threading
+import urllib.request
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,14 +26,14 @@ from pathlib import Path
 from types import FrameType
 
 from couponmint.adapters.aws import reset_clients
-from couponmint_dev.local.http_api import LocalApiServer
+from couponmint_dev.local.http_api import ENV_PATH, LocalApiServer
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.poller import start_pollers
 from couponmint_dev.local.resources import LocalResources, create_resources
 from couponmint_dev.local.schedules import start_schedules
 from couponmint_dev.local.seed import DemoSeed, seed_demo
 from couponmint_dev.local.services import start_local_aws
-from couponmint_dev.settings import export_environment, get_local_settings
+from couponmint_dev.settings import CliSettings, export_environment, get_local_settings
 
 logger = logging.getLogger("couponmint_dev.local")
 
@@ -79,7 +82,12 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
         stoppers.append(schedules.stop)
 
         ready = threading.Event()
-        server = LocalApiServer(load_handler(None, "ApiFunction"), ready.is_set, port=port)
+        server = LocalApiServer(
+            load_handler(None, "ApiFunction"),
+            ready.is_set,
+            port=port,
+            environment={**aws.environment(), **resources.process_environment()},
+        )
         server.start()
         stoppers.append(server.stop)
         # What starting made (AWS service models, handler copies, schemas) lives as long as the stack: keep it
@@ -148,11 +156,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="redeliver failed batches after SECONDS instead of the queue's VisibilityTimeout "
         "(default: COUPONMINT_LOCAL_RETRY_VISIBILITY_SECONDS, else the template's)",
     )
+    env_parser = commands.add_parser(
+        "env", help="print the export lines that point the CLI and boto3 at a running local stack"
+    )
+    env_parser.add_argument("--url", default=None, help="the stack's API (default: COUPONMINT_URL, else port 3000)")
     return parser
+
+
+def print_environment(url: str) -> None:
+    """`couponmint local env`: `export` lines for the running stack, for `eval "$(couponmint local env)"`."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}{ENV_PATH}", timeout=5) as answer:  # noqa: S310 - loopback
+            variables = json.loads(answer.read())
+    except OSError as error:
+        raise SystemExit(f"couponmint: no local stack answers on {url} ({error}); start one with `make run`") from None
+    variables["COUPONMINT_URL"] = url
+    for name, value in sorted(variables.items()):
+        print(f"export {name}={shlex.quote(value)}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    if args.command == "env":
+        print_environment(args.url or CliSettings().url)
+        return 0
     log_format = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.basicConfig(level=logging.INFO)
     logging.root.handlers[0].setFormatter(log_format)

@@ -30,10 +30,6 @@ class LimitRepository:
         )
         return int(result["Attributes"]["requests"])
 
-    def requests_in_window(self, store_hash: str, window_start_ms: int) -> int:
-        item = self._table.get(quota_window_key(store_hash, window_start_ms))
-        return int(item["requests"]) if item else 0
-
     def store_limits(self, store_hash: str) -> dict[str, int]:
         """The store's own quota settings, if an operator set any (`couponmint stores limits`)."""
         item = self._table.get(store_limits_key(store_hash)) or {}

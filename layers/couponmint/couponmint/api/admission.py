@@ -53,16 +53,17 @@ def admission(app: Any, next_middleware: NextMiddleware) -> Response[Any]:
 
 
 def rate_headers() -> dict[str, str]:
-    """The four X-Rate-Limit headers every answer carries (counted by admission, else only read)."""
+    """The four X-Rate-Limit headers every answer carries.
+
+    A request admission counted shows its store's window. One refused before it was counted (no token, another
+    store's token, too large) shows the default quota, untouched: it learns nothing of the store's figures,
+    and costs no read.
+    """
     state: RateState | None = router.context.get("rate")
-    if state is None:
-        store_hash = store_of(router.current_event.path)
-        state = (
-            limits.peek(repositories().limits, store_hash)
-            if store_hash
-            else RateState.at(0, DEFAULT_QUOTA, DEFAULT_WINDOW_MS, 0)
-        )
-    return state.headers()
+    return (state or UNCOUNTED).headers()
+
+
+UNCOUNTED = RateState.at(0, DEFAULT_QUOTA, DEFAULT_WINDOW_MS, 0)
 
 
 router.use(middlewares=[admission])

@@ -35,21 +35,27 @@ def create_token(
 
 
 # Each process reads a known token's record at most once per this many seconds (as API Gateway's authorizer
-# cache does, for 300 s by default): a revoked token stops working within that time. Unknown tokens are
-# looked up every time, so a new token works at once.
+# cache does, for 300 s by default): a revoked token stops working within that time.
 TOKEN_CACHE_SECONDS = 10.0
+# An unknown token is remembered as unknown for a shorter time, so a client (or an attacker) repeating a bad
+# token costs one read per process per this many seconds; a token created just after it was tried works
+# within that time.
+UNKNOWN_TOKEN_CACHE_SECONDS = 2.0
 _known_tokens: ExpiringCache[str, TokenRecord] = ExpiringCache(TOKEN_CACHE_SECONDS)
+_unknown_tokens: ExpiringCache[str, bool] = ExpiringCache(UNKNOWN_TOKEN_CACHE_SECONDS)
 
 
 def _token_record(tokens: TokenStore, token_hash: str, clock: Monotonic) -> TokenRecord | None:
     now = clock()
     record = _known_tokens.get(token_hash, now)
+    if record is not None or _unknown_tokens.get(token_hash, now):
+        return record
+    record = tokens.get(token_hash)
     if record is None:
-        record = tokens.get(token_hash)
-        if record is None:
-            _known_tokens.forget(token_hash)
-        else:
-            _known_tokens.put(token_hash, record, now)
+        _known_tokens.forget(token_hash)
+        _unknown_tokens.put(token_hash, True, now)
+    else:
+        _known_tokens.put(token_hash, record, now)
     return record
 
 

@@ -41,13 +41,6 @@ def count_request(limits: LimitStore, store_hash: str, now_ms: Callable[[], int]
     return RateState.at(now, quota, window_ms, used)
 
 
-def peek(limits: LimitStore, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
-    """The store's window without counting (for answers to requests that were not admitted)."""
-    quota, window_ms = _quota(limits, store_hash)
-    now = now_ms()
-    return RateState.at(now, quota, window_ms, limits.requests_in_window(store_hash, window_start(now, window_ms)))
-
-
 def refuse_if_exceeded(state: RateState) -> None:
     if state.exceeded:
         raise TooManyRequests(
