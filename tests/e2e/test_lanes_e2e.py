@@ -100,14 +100,15 @@ def test_e2e_another_store_does_not_wait_behind_a_large_job(own_stack: LocalStac
     _, busy_job = run_job(other, SMALL_JOB)
     # Then the large job was still running throughout
     during = demo.job(large)
+    busy_p50 = statistics.median(busy)
     print(
-        f"\nlanes: other store's codegen p50 idle {idle * 1000:.0f} ms, during the job {statistics.median(busy) * 1000:.0f}"
-        f" ms (max {max(busy) * 1000:.0f} ms); its {SMALL_JOB}-code job idle {idle_job:.1f} s, during {busy_job:.1f} s;"
+        f"\nlanes: other store's codegen p50 idle {idle * 1000:.0f} ms, during the job {busy_p50 * 1000:.0f} ms"
+        f" (max {max(busy) * 1000:.0f} ms); its {SMALL_JOB}-code job idle {idle_job:.1f} s, during {busy_job:.1f} s;"
         f" large job at {during['generated']} of {LARGE_JOB} codes when the other store was done"
     )
     assert during["status"] == "RUNNING" and during["generated"] < LARGE_JOB
     # And every codegen request of the other store was a 201 within 3x its idle p50, its job within 3x its time
-    assert statistics.median(busy) <= 3 * idle
+    assert busy_p50 <= 3 * idle
     assert busy_job <= 3 * idle_job
     # And the large job still completes with every code
     while (job := demo.job(large))["status"] not in ("COMPLETED", "FAILED"):

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from couponmint.adapters.codes import CodeRepository
 from couponmint.adapters.dynamo import MAX_TRANSACTION_ITEMS, Table, cancellation_reasons, plain, wire, wire_item
 from couponmint.adapters.jobs import JobRepository
-from couponmint.adapters.keys import batch_key, without_keys
+from couponmint.adapters.keys import batch_key, promotion_codes_pk, without_keys
 from couponmint.adapters.promotions import PromotionRepository
 from couponmint.errors import CodesTaken, PromotionGone, StaleBatch
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
@@ -139,8 +139,16 @@ class BatchRepository:
         finish = [
             self._move_item(
                 batch,
-                "SET #s = :done, export_key = :key, completed = :completed, version = :next",
-                {":done": BatchStatus.DONE.value, ":key": export_key, ":completed": completed.isoformat()},
+                "SET #s = :done, export_key = :key, completed = :completed, version = :next,"
+                " gsi1pk = :index, gsi1sk = :first",
+                {
+                    ":done": BatchStatus.DONE.value,
+                    ":key": export_key,
+                    ":completed": completed.isoformat(),
+                    # Listed from now on, as one entry of its promotion's code index (code_index.py).
+                    ":index": promotion_codes_pk(batch.store_hash, batch.promotion_id),
+                    ":first": batch.first_code_id or 0,
+                },
             ),
             *self._promotions.count_codes_items(
                 batch.store_hash, batch.promotion_id, len(batch.codes), pending=-len(batch.codes)

@@ -1,16 +1,18 @@
 """Coupon codes.
 
 Items: `STORE#<store>#CODE#<CODE upper-cased>` / `CODE`, one per code, so "unique store-wide, case-insensitively"
-is a conditional put. gsi1 (`STORE#<store>#PROMOTION#<id>`, the code's integer id) lists a promotion's codes
-newest first, and finds a code by id.
+is a conditional put. A code made by hand is also an entry of gsi1 (`STORE#<store>#PROMOTION#<id>`, its id);
+generated codes are listed through their batch's entry there (see code_index.py).
 """
 
+import itertools
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from couponmint.adapters.code_index import CodeIndex
 from couponmint.adapters.dynamo import (
     MAX_TRANSACTION_ITEMS,
     Table,
@@ -19,7 +21,7 @@ from couponmint.adapters.dynamo import (
     plain,
     wire,
 )
-from couponmint.adapters.keys import code_key, promotion_codes_pk, without_keys
+from couponmint.adapters.keys import batch_key, code_key, promotion_codes_pk, without_keys
 from couponmint.adapters.promotions import PromotionRepository
 from couponmint.errors import CodeTaken, PromotionFull, PromotionGone
 from couponmint.models.records import CodeRecord
@@ -29,21 +31,19 @@ class CodeRepository:
     def __init__(self, table: Table, promotions: PromotionRepository) -> None:
         self._table = table
         self._promotions = promotions
+        self._index = CodeIndex(table)
 
     def get(self, store_hash: str, code: str) -> CodeRecord | None:
         item = self._table.get(code_key(store_hash, code), consistent=True)
         return _record(item) if item else None
 
     def by_id(self, store_hash: str, promotion_id: int, code_id: int) -> CodeRecord | None:
-        items = self._table.resource.query(
-            IndexName="gsi1",
-            KeyConditionExpression="gsi1pk = :p AND gsi1sk = :id",
-            ExpressionAttributeValues={":p": promotion_codes_pk(store_hash, promotion_id), ":id": code_id},
-        ).get("Items", [])
-        return _record(items[0]) if items else None
+        code = self._index.text_of(store_hash, promotion_id, code_id)
+        record = self.get(store_hash, code) if code is not None else None
+        return record if record is not None and record.id == code_id else None
 
     def newest(self, store_hash: str, promotion_id: int, limit: int) -> list[CodeRecord]:
-        """The newest `limit` codes of a promotion (one query on gsi1)."""
+        """The newest `limit` codes of a promotion."""
         return self.page(store_hash, promotion_id, limit)[0]
 
     def page(
@@ -59,58 +59,41 @@ class CodeRepository:
         """Up to `limit` codes of a promotion, newest first, and whether more lie beyond them.
 
         `below_id` continues towards older codes (the `after` cursor), `above_id` towards newer ones (the
-        `before` cursor); `skip` passes over that many codes first (the deprecated `page`). One query per
-        page, reading `limit + 1` items to learn whether the collection goes on.
+        `before` cursor); `skip` passes over that many codes first (the deprecated `page`: counted in the index,
+        not read). The index names the codes; their items are then read (BatchGetItem), and one the index still
+        shows but that is gone (deleted a moment ago) is passed over.
         """
-        condition = "gsi1pk = :p"
-        values: dict[str, Any] = {":p": promotion_codes_pk(store_hash, promotion_id)}
-        if below_id is not None:
-            condition += " AND gsi1sk < :id"
-            values[":id"] = below_id
         if above_id is not None:
-            condition += " AND gsi1sk > :id"
-            values[":id"] = above_id
-        query: dict[str, Any] = {
-            "IndexName": "gsi1",
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": above_id is not None,
-        }
-        if skip:
-            start = self._resume_after(query, skip)
-            if start is None:
-                return [], False
-            query["ExclusiveStartKey"] = start
-        items: list[dict[str, Any]] = []
-        for item in self._table.query_items(**query, Limit=limit + 1):
-            items.append(item)
-            if len(items) > limit:
+            walk = self._index.ascending(store_hash, promotion_id, above_id)
+        else:
+            walk = itertools.islice(self._index.descending(store_hash, promotion_id, below_id), skip, None)
+        records: list[CodeRecord] = []
+        while len(records) <= limit:
+            wanted = list(itertools.islice(walk, limit + 1 - len(records)))
+            if not wanted:
                 break
-        records = [_record(item) for item in items[:limit]]
+            records += self._read(store_hash, wanted)
         if above_id is not None:
-            records.reverse()
-        return records, len(items) > limit
+            records = records[: limit + 1]
+            more = len(records) > limit
+            return list(reversed(records[:limit])), more
+        return records[:limit], len(records) > limit
 
-    def _resume_after(self, query: dict[str, Any], count: int) -> dict[str, Any] | None:
-        """The key to resume a query after its first `count` items (counted, not returned)."""
-        query = dict(query)
-        remaining = count
-        while remaining > 0:
-            page = self._table.resource.query(**query, Select="COUNT", Limit=remaining)
-            remaining -= int(page["Count"])
-            if "LastEvaluatedKey" not in page:
-                return None
-            query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return dict(query["ExclusiveStartKey"])
+    def _read(self, store_hash: str, wanted: list[tuple[int, str]]) -> list[CodeRecord]:
+        """The code items of `wanted` (id, text), in that order, leaving out those gone or replaced."""
+        items = self._table.get_many([code_key(store_hash, code) for _, code in wanted], ConsistentRead=True)
+        found = {int(item["id"]): _record(item) for item in items}
+        return [found[code_id] for code_id, _ in wanted if code_id in found]
 
     # ------------------------------------------------------------------ writes
     def claim_item(self, batch_id: str, code: CodeRecord) -> dict[str, Any]:
         """A batch's claim of one code, in wire form: written if the text is free in the store or already this
-        batch's (so a redelivered batch claims its own codes again harmlessly)."""
+        batch's (so a redelivered batch claims its own codes again harmlessly). Not indexed on its own: its
+        batch is, once DONE."""
         return {
             "Put": {
                 "TableName": self._table.name,
-                "Item": {name: attribute_value(value) for name, value in _item(code).items()},
+                "Item": {name: attribute_value(value) for name, value in _item(code, indexed=False).items()},
                 "ConditionExpression": "attribute_not_exists(pk) OR batch_id = :batch",
                 "ExpressionAttributeValues": {":batch": {"S": batch_id}},
             }
@@ -130,7 +113,7 @@ class CodeRepository:
         put = {
             "Put": {
                 "TableName": self._table.name,
-                "Item": {name: attribute_value(value) for name, value in _item(code).items()},
+                "Item": {name: attribute_value(value) for name, value in _item(code, indexed=True).items()},
                 "ConditionExpression": "attribute_not_exists(pk)",
             }
         }
@@ -159,11 +142,15 @@ class CodeRepository:
             list(workers.map(release_one, codes))
 
     def delete(self, codes: Sequence[CodeRecord]) -> int:
-        """Delete codes and uncount them; codes already gone are skipped. Returns how many were deleted."""
+        """Delete codes and uncount them; codes already gone are skipped. Returns how many were deleted.
+
+        A generated code is also struck from its batch's index entry, in the same transaction.
+        """
         deleted = 0
-        # Two items of each transaction are the count updates.
-        for start in range(0, len(codes), MAX_TRANSACTION_ITEMS - 2):
-            chunk = codes[start : start + MAX_TRANSACTION_ITEMS - 2]
+        # Each code may bring its batch's update; two items of each transaction are the count updates.
+        per_transaction = (MAX_TRANSACTION_ITEMS - 2) // 2
+        for start in range(0, len(codes), per_transaction):
+            chunk = codes[start : start + per_transaction]
             for promotion_id in dict.fromkeys(code.promotion_id for code in chunk):
                 mine = [code for code in chunk if code.promotion_id == promotion_id]
                 deleted += self._delete_chunk(mine[0].store_hash, promotion_id, mine)
@@ -183,8 +170,24 @@ class CodeRepository:
             for code in codes
         ]
         counts = self._promotions.count_codes_items(store_hash, promotion_id, -len(codes))
+        struck: dict[str, set[int]] = {}
+        for code in codes:
+            if code.batch_id is not None:
+                struck.setdefault(code.batch_id, set()).add(code.id)
+        strikes = [
+            {
+                "Update": {
+                    "TableName": self._table.name,
+                    "Key": batch_key(store_hash, batch_id),
+                    "UpdateExpression": "ADD deleted_ids :ids",
+                    "ConditionExpression": "attribute_exists(pk)",
+                    "ExpressionAttributeValues": {":ids": ids},
+                }
+            }
+            for batch_id, ids in struck.items()
+        ]
         try:
-            self._table.transact([*deletes, *counts])
+            self._table.transact([*deletes, *counts, *strikes])
         except ClientError as error:
             reasons = cancellation_reasons(error)
             gone = {i for i, reason in enumerate(reasons[: len(codes)]) if reason == "ConditionalCheckFailed"}
@@ -196,14 +199,10 @@ class CodeRepository:
         return len(codes)
 
 
-def _item(code: CodeRecord) -> dict[str, Any]:
-    """The one stored form of a code."""
-    return {
-        **code_key(code.store_hash, code.code),
-        "gsi1pk": promotion_codes_pk(code.store_hash, code.promotion_id),
-        "gsi1sk": code.id,
-        **code.model_dump(mode="json", exclude_none=True),
-    }
+def _item(code: CodeRecord, *, indexed: bool) -> dict[str, Any]:
+    """The one stored form of a code; a code made by hand is its own entry of the promotion's code index."""
+    index = {"gsi1pk": promotion_codes_pk(code.store_hash, code.promotion_id), "gsi1sk": code.id} if indexed else {}
+    return {**code_key(code.store_hash, code.code), **index, **code.model_dump(mode="json", exclude_none=True)}
 
 
 def _record(item: dict[str, Any]) -> CodeRecord:
