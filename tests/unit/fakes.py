@@ -51,10 +51,9 @@ class FakeJobs:
         self.jobs[job_id] = job.model_copy(update={"status": to, **fields})
         return True
 
-    def release(self, job: JobRecord, count: int, *, first: bool = False) -> range:
+    def release(self, job: JobRecord, count: int) -> range:
         stored = self.jobs[job.job_id]
-        allowed = stored.batches_released == 0 if first else stored.batches_released + count <= stored.batches_total
-        if stored.status is not JobStatus.RUNNING or not allowed:
+        if stored.status is not JobStatus.RUNNING or stored.batches_released != job.batches_released:
             return range(0)
         released = stored.batches_released + count
         self.jobs[job.job_id] = stored.model_copy(update={"batches_released": released})
@@ -85,6 +84,9 @@ class FakeBatches:
 
     def claim(self, batch: BatchRecord, codes: Sequence[CodeRecord]) -> set[str]:
         return set()
+
+    def first_claim_room(self, batch: BatchRecord) -> int:
+        return 0
 
     def completion_room(self, batch: BatchRecord) -> int:
         return 0

@@ -104,13 +104,22 @@ class BatchRepository:
     def claim(self, batch: BatchRecord, codes: Sequence[CodeRecord]) -> set[str]:
         """Write `codes` for `batch`, each only if its text is free in the store or already this batch's.
 
-        Writes in transactions of at most 100 items. Returns the codes that another batch or request holds
-        (nothing of their transaction chunk is written; the caller replaces them and claims again).
+        A codegen request's batch writes in transactions of at most 100 items (nothing of a chunk is written when
+        one of its codes is taken); a job's batch inserts each code on its own, at half the cost (claims.py).
+        Returns the codes that another batch or request holds: the caller replaces them and claims again.
         """
+        if batch.job_id is not None:
+            return self._codes.claim_each(batch.batch_id, codes)
         taken: set[str] = set()
         for start in range(0, len(codes), MAX_TRANSACTION_ITEMS):
             taken |= self._claim(batch, [], codes[start : start + MAX_TRANSACTION_ITEMS])
         return taken
+
+    @staticmethod
+    def first_claim_room(batch: BatchRecord) -> int:
+        """How many claims ride in `start_claiming`'s transaction, beside the record and the promotion's count:
+        a codegen request's batch saves a round trip; a job's batch claims all its codes the cheaper way."""
+        return 0 if batch.job_id is not None else MAX_TRANSACTION_ITEMS - 2
 
     @staticmethod
     def completion_room(batch: BatchRecord) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from couponmint.adapters.claims import JobClaims
 from couponmint.adapters.code_index import CodeIndex
 from couponmint.adapters.dynamo import (
     MAX_TRANSACTION_ITEMS,
@@ -32,6 +33,7 @@ class CodeRepository:
         self._table = table
         self._promotions = promotions
         self._index = CodeIndex(table)
+        self._claims = JobClaims(table)
 
     def get(self, store_hash: str, code: str) -> CodeRecord | None:
         item = self._table.get(code_key(store_hash, code), consistent=True)
@@ -98,6 +100,10 @@ class CodeRepository:
                 "ExpressionAttributeValues": {":batch": {"S": batch_id}},
             }
         }
+
+    def claim_each(self, batch_id: str, codes: Sequence[CodeRecord]) -> set[str]:
+        """A job's claims: each code inserted on its own (claims.py); returns those another holds."""
+        return self._claims.claim(batch_id, [_item(code, indexed=False) for code in codes])
 
     def add(self, code: CodeRecord, *, only_code: bool) -> None:
         """Store one code made by hand, counted in its promotion and store, in one transaction.

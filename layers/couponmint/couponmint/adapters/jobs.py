@@ -71,25 +71,24 @@ class JobRepository:
             ExpressionAttributeValues=values,
         )
 
-    def release(self, job: JobRecord, count: int, *, first: bool = False) -> range:
-        """Take the indexes of the job's next `count` batches to send, if it is RUNNING and has that many left.
+    def release(self, job: JobRecord, count: int) -> range:
+        """Take the indexes of the job's next `count` batches to send, if it is RUNNING and nobody released any
+        since `job` was read (one conditional write, so two callers never take the same batch).
 
-        One conditional write, so two callers never take the same batch. `first` takes the opening window,
-        only while nothing was released (a planning message delivered twice releases it once). Returns the
-        indexes taken (empty when the job is not running, or fewer than `count` batches are left).
+        Returns the indexes taken, or none when the job moved on meanwhile (read it again and decide again).
         """
-        condition = "#s = :running AND batches_released <= :last_start"
-        if first:
-            condition = "#s = :running AND (attribute_not_exists(batches_released) OR batches_released = :zero)"
-        values: dict[str, Any] = {":n": count, ":running": JobStatus.RUNNING.value, ":now": _iso_now()}
-        values.update({":zero": 0} if first else {":last_start": job.batches_total - count})
         try:
             answer = self._table.resource.update_item(
                 Key=job_key(job.store_hash, job.job_id),
                 UpdateExpression="ADD batches_released :n SET progressed = :now",
-                ConditionExpression=condition,
+                ConditionExpression="#s = :running AND batches_released = :seen",
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=values,
+                ExpressionAttributeValues={
+                    ":n": count,
+                    ":running": JobStatus.RUNNING.value,
+                    ":seen": job.batches_released,
+                    ":now": _iso_now(),
+                },
                 ReturnValues="UPDATED_NEW",
             )
         except ClientError as error:

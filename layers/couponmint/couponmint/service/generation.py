@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from couponmint.adapters.dynamo import MAX_TRANSACTION_ITEMS
 from couponmint.adapters.exports import batch_export_key, codes_csv
 from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, PromotionGone, StaleBatch
 from couponmint.logic.codes import alphabet_without, make_codes
@@ -30,8 +29,6 @@ from couponmint.service.ports import BatchStore, Exports, JobStore, Now, Promoti
 # Each round replaces the codes that collided; with the capacity guard's fill limit of 1 % the chance
 # that one code needs this many rounds is below 1e-40.
 MAX_CLAIM_ROUNDS = 20
-# The codes claimed in the transaction that records the batch (beside the record and the promotion's count).
-FIRST_CLAIMS = MAX_TRANSACTION_ITEMS - 2
 # A codegen request's message older than this is not fresh from the API (the API waits at most 25 s): it may
 # be a redelivery or a redrive from the dead-letter queue, so its batch's record is read before anything else.
 READ_FIRST_AFTER = timedelta(seconds=30)
@@ -110,7 +107,8 @@ def run_batch_message(
             failed = _fail(batches, message, f"{type(error).__name__}: {error}")
             job_service.after_batch(jobs, batches, queue, failed)
         raise
-    if outcome.finished_now:
+    if outcome.batch.status.finished:
+        # Also on a redelivery of a finished batch: the delivery that finished it may have stopped right after.
         job_service.after_batch(jobs, batches, queue, outcome.batch)
     return outcome
 
@@ -150,7 +148,7 @@ def _advance(
         pending = list(batch.codes)
     else:
         batch = _start(batches, promotions, batch)
-        pending = batch.codes[FIRST_CLAIMS:]
+        pending = batch.codes[batches.first_claim_room(batch) :]
     key = batch_export_key(batch)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export") as beside:
         exported = batch.codes
@@ -207,7 +205,8 @@ def _start(batches: BatchStore, promotions: PromotionStore, batch: BatchRecord) 
     first_id = promotions.reserve_ids(batch.store_hash, "code", batch.batch_size)
     for _ in range(MAX_CLAIM_ROUNDS):
         started = batch.claiming(candidates, first_id)
-        taken = batches.start_claiming(batch, started, started.code_records(candidates[:FIRST_CLAIMS]))
+        first = started.code_records(candidates[: batches.first_claim_room(batch)])
+        taken = batches.start_claiming(batch, started, first)
         if not taken:
             return started
         replacements = _replacements(batch, taken, candidates)

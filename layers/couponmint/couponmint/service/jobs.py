@@ -21,6 +21,9 @@ from couponmint.observability import logger
 from couponmint.service.codegen import check_generation
 from couponmint.service.ports import BatchStore, Exports, JobStore, PromotionStore, Queue
 
+# Conditional releases tried before giving up to the sweeper (each failure means another caller released).
+RELEASE_ATTEMPTS = 5
+
 
 def start_job(
     promotions: PromotionStore,
@@ -65,9 +68,29 @@ def plan_job(jobs: JobStore, batches: BatchStore, queue: Queue, message: PlanJob
     if job is None or job.status.finished:
         return
     jobs.move(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
-    released = jobs.release(job, min(JOB_WINDOW, job.batches_total), first=True)
-    send_batches(batches, queue, job, released)
+    released = fill_window(jobs, batches, queue, job.store_hash, job.job_id)
     logger.info("job started", job_id=job.job_id, released=len(released), of=job.batches_total)
+
+
+def fill_window(jobs: JobStore, batches: BatchStore, queue: Queue, store_hash: str, job_id: str) -> range:
+    """Release batches until the job has JOB_WINDOW in flight (or none left), and send them.
+
+    What is in flight follows from the job's counters (released less done), so calling this again (a
+    redelivery, the sweeper) releases nothing more; a concurrent caller makes the conditional release fail, and
+    the job is read and judged again.
+    """
+    for _ in range(RELEASE_ATTEMPTS):
+        job = jobs.get(store_hash, job_id)
+        if job is None or job.status is not JobStatus.RUNNING:
+            return range(0)
+        wanted = min(job.batches_total, job.batches_done + JOB_WINDOW) - job.batches_released
+        if wanted <= 0:
+            return range(0)
+        released = jobs.release(job, wanted)
+        if released:
+            send_batches(batches, queue, job, released)
+            return released
+    return range(0)
 
 
 def send_batches(batches: BatchStore, queue: Queue, job: JobRecord, indexes: Sequence[int]) -> None:
@@ -103,15 +126,14 @@ def _job_batch(job: JobRecord, index: int) -> BatchRecord:
 
 
 def after_batch(jobs: JobStore, batches: BatchStore, queue: Queue, batch: BatchRecord) -> None:
-    """A batch of a job has just finished: release the job's next batch, or, after its last one, queue the CSV's
-    assembly or mark the job FAILED."""
+    """A batch of a job has finished: release the job's next batches, or, after its last one, queue the CSV's
+    assembly or mark the job FAILED (again harmless for a redelivered batch)."""
     if batch.job_id is None:
         return
+    fill_window(jobs, batches, queue, batch.store_hash, batch.job_id)
     job = jobs.get(batch.store_hash, batch.job_id)
-    if job is None:
-        return
-    send_batches(batches, queue, job, jobs.release(job, 1))
-    finish_job(jobs, queue, job)
+    if job is not None:
+        finish_job(jobs, queue, job)
 
 
 def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from couponmint.models.jobs import JOB_WINDOW, JobRecord, JobRequest, JobStatus, job_batch_id
+from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
@@ -115,8 +115,6 @@ def redrive_batches(job_store: JobStore, batches: BatchStore, queue: Queue, job:
         for index in indexes
         if statuses.get(job_batch_id(job.job_id, index)) in (None, BatchStatus.PENDING, BatchStatus.CLAIMING)
     ]
-    in_flight = job.batches_released - job.batches_done
-    window = min(JOB_WINDOW, job.batches_total - job.batches_done)
-    topped_up = job_store.release(job, window - in_flight) if window > in_flight else range(0)
-    jobs.send_batches(batches, queue, job, [*unfinished, *topped_up])
+    jobs.send_batches(batches, queue, job, unfinished)
+    topped_up = jobs.fill_window(job_store, batches, queue, job.store_hash, job.job_id)
     return len(unfinished) + len(topped_up)
