@@ -28,6 +28,7 @@ most floor(255 / (p - 1)) columns are added before the lanes are reduced mod p a
 carry ever crosses from one code's lane into the next.
 """
 
+import operator
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -36,6 +37,7 @@ MIN_ALPHABET = 3
 NO_SYMBOL = 0
 
 
+@lru_cache(maxsize=64)
 def check_modulus(alphabet_size: int) -> int:
     """p: the smallest prime >= the alphabet's size."""
     candidate = max(alphabet_size, 2)
@@ -60,11 +62,17 @@ def weights(modulus: int, random_count: int) -> tuple[int, ...]:
     return tuple(pow(2, i + 1, modulus) for i in range(random_count + 1))
 
 
+@lru_cache(maxsize=64)
+def _values(alphabet: str) -> dict[str, int]:
+    return {ch: value for value, ch in enumerate(alphabet)}
+
+
 def check_value(alphabet: str, random_part: str) -> int:
     """c in 0..p-1 for the random characters (in order); no symbol exists for it when c >= len(alphabet)."""
     modulus = check_modulus(len(alphabet))
     weight = weights(modulus, len(random_part))
-    total = sum(w * alphabet.index(ch) for w, ch in zip(weight, random_part, strict=False))
+    values = _values(alphabet)
+    total = sum(map(operator.mul, weight, map(values.__getitem__, random_part)))
     return (-total * pow(weight[-1], -1, modulus)) % modulus
 
 
@@ -76,7 +84,8 @@ def check_symbol(alphabet: str, random_part: str) -> str | None:
 
 def check_holds(alphabet: str, random_part: str, check: str) -> bool:
     """True when `check` is the check character of `random_part`; False for any character outside the alphabet."""
-    if check not in alphabet or any(ch not in alphabet for ch in random_part):
+    values = _values(alphabet)
+    if check not in values or not all(map(values.__contains__, random_part)):
         return False
     return check_symbol(alphabet, random_part) == check
 

@@ -44,7 +44,7 @@ _IDS = bytes(0 if _read(chr(b)) == _BREAK else ord(_read(chr(b))) - 64 for b in 
 
 def reading(text: str) -> str:
     """The text as a person reads it (upper case, look-alike digits as letters, anything else a break)."""
-    return "".join(_read(ch) for ch in text.upper())
+    return text.upper().encode("ascii", "replace").translate(READING).decode("ascii")
 
 
 @lru_cache(maxsize=1)
