@@ -116,6 +116,23 @@ def test_layouts_refuse_what_cannot_be_made(build: object, message: str) -> None
         build()  # type: ignore[operator]
 
 
+@pytest.mark.parametrize(
+    ("pieces", "runs", "alphabet"),
+    [
+        (("", ""), (4,), "A"),
+        (("", ""), (4,), "AA"),
+        (("", ""), (4,), "A-"),
+        (("",), (4,), "AB"),
+        (("a", ""), (4,), "AB"),
+    ],
+)
+def test_code_layout_refuses_an_inconsistent_format(
+    pieces: tuple[str, ...], runs: tuple[int, ...], alphabet: str
+) -> None:
+    with pytest.raises(ValueError, match=r"^a layout"):
+        CodeLayout(pieces, runs, alphabet)
+
+
 @pytest.mark.parametrize("charset", list(CHARSETS))
 def test_make_formatted_codes_follows_the_pattern(charset: str) -> None:
     # Given a pattern with literals around and between two runs, with a check character

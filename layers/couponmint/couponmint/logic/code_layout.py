@@ -54,8 +54,9 @@ class CodeLayout:
     def __post_init__(self) -> None:
         if len(self.pieces) != len(self.runs) + 1 or not self.runs or min(self.runs) < 1:
             raise ValueError("a layout needs one or more random runs, with literal pieces around them")
-        if len(self.alphabet) < MIN_ALPHABET or set(self.alphabet) - LITERAL_CHARACTERS:
-            raise ValueError("a layout's alphabet needs at least 2 characters of A-Z 0-9")
+        symbols = set(self.alphabet)
+        if len(symbols) < MIN_ALPHABET or len(symbols) != len(self.alphabet) or symbols - set(BASE_ALPHABET):
+            raise ValueError("a layout's alphabet needs at least 2 distinct characters of A-Z 0-9")
         if set("".join(self.pieces)) - LITERAL_CHARACTERS:
             raise ValueError("a layout's literal text may only use A-Z 0-9 _ -")
 
