@@ -18,8 +18,8 @@ It works on batches of lines of about 64 KB, so the big-integer and regex passes
 """
 
 import itertools
-import operator
-from collections.abc import Collection, Iterator
+import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,7 +29,8 @@ from couponmint.logic.codes import MAX_FILL_RATIO, _random_characters
 from couponmint.logic.lookalikes import normalise_typed
 
 _LINE_END = b"\n"
-_NO_SYMBOL = bytes([check_character.NO_SYMBOL])
+# Check column byte -> 1 when it is a symbol (the code may be issued), 0 for NO_SYMBOL.
+_HAS_SYMBOL = bytes(0 if b == check_character.NO_SYMBOL else 1 for b in range(256))
 _BATCH_BYTES = 1 << 16
 # A format whose every candidate is rejected this many times in a row issues nothing (the capacity guard
 # refuses such formats first; this only stops a loop that could not end).
@@ -42,69 +43,64 @@ class _Plan:
     stride: int
     batch_lines: int
     literal_starts: frozenset[int]
+    acceptance: float  # at most the share of candidates that may be issued (see format_space)
 
 
 @lru_cache(maxsize=64)
 def _plan(layout: CodeLayout) -> _Plan:
     line = layout.template.encode("ascii") + _LINE_END
     starts = wordfilter.literal_word_starts(layout.template, layout.free_columns) if layout.word_filter else None
-    return _Plan(line, len(line), max(1, _BATCH_BYTES // len(line)), starts or frozenset())
+    space = format_space(layout)
+    # A floor, so that a format the filter (nearly) empties still draws in finite rounds until the guard below.
+    acceptance = max(space.usable / space.possible, 0.01)
+    return _Plan(line, len(line), max(1, _BATCH_BYTES // len(line)), starts or frozenset(), acceptance)
 
 
-def _positions(data: bytes, marker: bytes) -> Iterator[int]:
-    """Where `marker` (one byte) occurs in `data`, found in C: the split pieces' lengths, accumulated."""
-    # The i-th marker follows i + 1 pieces and i earlier markers.
-    return map(operator.add, itertools.accumulate(map(len, data.split(marker)[:-1])), itertools.count())
-
-
-def _draw_batch(layout: CodeLayout, plan: _Plan, count: int) -> tuple[list[str], set[int]]:
-    """`count` candidate codes and the indices of those that may not be issued."""
+def _draw_batch(layout: CodeLayout, plan: _Plan, count: int) -> tuple[list[str], bytearray | None]:
+    """`count` candidate codes, and which of them may be issued (1) or not (0); None when all may."""
     layout_buffer = bytearray(plan.line) * count
     columns = len(layout.random_columns)
     pool = _random_characters(layout.alphabet, count * columns)
     drawn = [pool[index * count : (index + 1) * count] for index in range(columns)]
     for column, characters in zip(layout.random_columns, drawn, strict=True):
         layout_buffer[column :: plan.stride] = characters
-    rejected: set[int] = set()
+    issuable = None
     if layout.check_column is not None:
         checks = check_character.check_column(layout.alphabet, drawn, count)
         layout_buffer[layout.check_column :: plan.stride] = checks
-        rejected.update(_positions(checks, _NO_SYMBOL))
+        issuable = bytearray(checks.translate(_HAS_SYMBOL))
     if layout.word_filter:
-        rejected |= wordfilter.flagged_lines(layout_buffer, plan.stride, plan.literal_starts)
+        flagged = wordfilter.flagged_lines(layout_buffer, plan.stride, plan.literal_starts)
+        if flagged:
+            if issuable is None:
+                issuable = bytearray(b"\x01") * count
+            for line in flagged:
+                issuable[line] = 0
     del layout_buffer[-1]
-    return layout_buffer.decode("ascii").split(_LINE_END.decode()), rejected
-
-
-def _draw(layout: CodeLayout, count: int) -> tuple[list[str], list[int]]:
-    """`count` candidate codes and the indices of those that may not be issued, batch by batch."""
-    plan = _plan(layout)
-    codes: list[str] = []
-    rejected: list[int] = []
-    for first in range(0, count, plan.batch_lines):
-        batch, refused = _draw_batch(layout, plan, min(plan.batch_lines, count - first))
-        rejected.extend(map(first.__add__, sorted(refused)))
-        codes.extend(batch)
-    return codes, rejected
+    return layout_buffer.decode("ascii").split(_LINE_END.decode()), issuable
 
 
 def issuable_codes(layout: CodeLayout, count: int) -> list[str]:
-    """`count` codes the format may issue (check symbol in the charset, no listed word), not yet distinct."""
-    codes, holes = _draw(layout, count)
+    """`count` codes the format may issue (check symbol in the charset, no listed word), not yet distinct.
+
+    Candidates that may not be issued are dropped in C (`itertools.compress`), and enough candidates are drawn
+    up front for the expected share that remains (plus a margin); a short round draws again for the rest, and
+    the few extra codes of the last round are dropped, which keeps every code uniform.
+    """
+    plan = _plan(layout)
+    codes: list[str] = []
     fruitless = 0
-    while holes:
-        fresh, refused = _draw(layout, len(holes))
-        refused_set = set(refused)
-        remaining = []
-        for index, hole in enumerate(holes):
-            if index in refused_set:
-                remaining.append(hole)
-            else:
-                codes[hole] = fresh[index]
-        fruitless = fruitless + 1 if len(remaining) == len(holes) else 0
+    while len(codes) < count:
+        missing = count - len(codes)
+        wanted = int(missing / plan.acceptance + 3 * math.sqrt(missing * (1 - plan.acceptance))) + 1
+        before = len(codes)
+        for first in range(0, wanted, plan.batch_lines):
+            batch, issuable = _draw_batch(layout, plan, min(plan.batch_lines, wanted - first))
+            codes.extend(batch if issuable is None or 0 not in issuable else itertools.compress(batch, issuable))
+        fruitless = fruitless + 1 if len(codes) == before else 0
         if fruitless == _MAX_FRUITLESS_ROUNDS:
             raise ValueError("pattern: the word filter and check character leave no code of this format to issue")
-        holes = remaining
+    del codes[count:]
     return codes
 
 
