@@ -83,23 +83,29 @@ def _draw_batch(layout: CodeLayout, plan: _Plan, count: int) -> tuple[list[str],
 def issuable_codes(layout: CodeLayout, count: int) -> list[str]:
     """`count` codes the format may issue (check symbol in the charset, no listed word), not yet distinct.
 
-    Candidates that may not be issued are dropped in C (`itertools.compress`), and enough candidates are drawn
-    up front for the expected share that remains (plus a margin); a short round draws again for the rest, and
-    the few extra codes of the last round are dropped, which keeps every code uniform.
+    Enough candidates are drawn up front for the expected share that may be issued (plus a margin); a short
+    round draws again for the rest. The others are dropped at the end, in C (`itertools.compress` over the
+    joined masks), and so are the few extra codes of the last round, which keeps every code uniform.
     """
     plan = _plan(layout)
-    codes: list[str] = []
+    candidates: list[str] = []
+    masks: list[bytes | bytearray] = []
+    issued = 0
     fruitless = 0
-    while len(codes) < count:
-        missing = count - len(codes)
+    while issued < count:
+        missing = count - issued
         wanted = int(missing / plan.acceptance + 3 * math.sqrt(missing * (1 - plan.acceptance))) + 1
-        before = len(codes)
+        before = issued
         for first in range(0, wanted, plan.batch_lines):
-            batch, issuable = _draw_batch(layout, plan, min(plan.batch_lines, wanted - first))
-            codes.extend(batch if issuable is None or 0 not in issuable else itertools.compress(batch, issuable))
-        fruitless = fruitless + 1 if len(codes) == before else 0
+            lines = min(plan.batch_lines, wanted - first)
+            batch, issuable = _draw_batch(layout, plan, lines)
+            candidates.extend(batch)
+            masks.append(b"\x01" * lines if issuable is None else issuable)
+            issued += lines if issuable is None else issuable.count(1)
+        fruitless = fruitless + 1 if issued == before else 0
         if fruitless == _MAX_FRUITLESS_ROUNDS:
             raise ValueError("pattern: the word filter and check character leave no code of this format to issue")
+    codes = list(itertools.compress(candidates, b"".join(masks))) if issued < len(candidates) else candidates
     del codes[count:]
     return codes
 
