@@ -145,11 +145,12 @@ def literal_word_starts(template: str, free_columns: Iterable[int]) -> frozenset
 
 @lru_cache(maxsize=8)
 def _masks(size: int) -> tuple[int, int, int, int]:
+    """Bits 5-7 at even and odd lanes, bits 5-6 at even and odd lanes."""
     return (
-        int.from_bytes(b"\x07" * size, "little"),
-        int.from_bytes(b"\x18" * size, "little"),
-        int.from_bytes(b"\xff\x00" * (size // 2 + 1), "little"),
-        int.from_bytes(b"\x00\xff" * (size // 2 + 1), "little"),
+        int.from_bytes(b"\xe0\x00" * (size // 2 + 1), "little"),
+        int.from_bytes(b"\x00\xe0" * (size // 2 + 1), "little"),
+        int.from_bytes(b"\x60\x00" * (size // 2 + 1), "little"),
+        int.from_bytes(b"\x00\x60" * (size // 2 + 1), "little"),
     )
 
 
@@ -163,12 +164,17 @@ def flagged_lines(layout: bytearray, stride: int, literal_starts: frozenset[int]
     matchers = _matchers()
     candidates, whole_words, exact = matchers.candidates, matchers.whole_words, matchers.exact
     size = len(layout)
-    low3, high2, even, odd = _masks(size)
+    third_even, third_odd, high_even, high_odd = _masks(size)
     ids = int.from_bytes(layout.translate(_IDS), "little")
-    low = ids | ((ids >> 16) & low3) << 5  # lane i: id_i and the low 3 bits of id_{i+2}
-    high = ids | ((ids >> 8) & high2) << 2  # lane i: id_i and the high 2 bits of id_{i+1}
+    # Lane i of `third`: the low 3 bits of id_{i+2} in bits 5-7; of `high`: bits 3-4 of id_{i+1} in bits 5-6.
+    third, high = ids >> 11, ids >> 6
     flagged: set[int] = set()
-    for parity, lanes in ((0, (low & even) | (high & odd)), (1, (low & odd) | (high & even))):
+    # In each parity's lanes: the ids plus the third letter's low bits (the low byte of the trigram starting
+    # there); in the other lanes: the ids plus the next letter's high bits (the high byte of the one before).
+    for parity, lanes in (
+        (0, ids | third & third_even | high & high_odd),
+        (1, ids | third & third_odd | high & high_even),
+    ):
         packed = memoryview(lanes.to_bytes(size + 2, "little"))[parity : parity + 2 * ((size - parity + 1) // 2)]
         for match in candidates.finditer(codecs.utf_16_le_decode(packed)[0]):
             line, column = divmod(2 * match.start() + parity, stride)
