@@ -36,15 +36,16 @@ class FormatsSettings:
     naive_codes: int = 50_000
 
 
-def _codes_per_second(make: Callable[[int], list[str]], count: int) -> tuple[float, list[str]]:
-    """Codes per second of one call making `count` codes, and the codes."""
+def _codes_per_second(make: Callable[[int], list[str]], count: int) -> tuple[float, float, list[str]]:
+    """Codes per second of one call making `count` codes, by the wall clock and by this process's CPU time (which
+    other processes on a busy machine slow less), and the codes."""
     gc.collect()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     codes = make(count)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     if len(codes) != count:
         raise AssertionError(f"asked for {count} codes, got {len(codes)}")
-    return count / elapsed, codes
+    return count / elapsed, count / cpu, codes
 
 
 def _naive(alphabet: str) -> Callable[[int], list[str]]:
@@ -70,65 +71,73 @@ def count_words(codes: list[str]) -> int:
 def _charset(name: str, settings: FormatsSettings, log: Callable[[str], None]) -> dict[str, Any]:
     plain = layout_from_fields(code_length=CODE_LENGTH, charset=name, word_filter=False)
     checked = layout_from_fields(code_length=CODE_LENGTH, charset=name, check_character=True)
-    plain_rates: list[float] = []
-    checked_rates: list[float] = []
-    naive_rates: list[float] = []
+    rates: dict[str, list[float]] = {key: [] for key in ("plain", "checked", "naive", "plain_cpu", "checked_cpu")}
     words: dict[str, int] = {}
     # Untimed warm-up: imports, translation tables, compiled regexes, the allocator's first growth.
     make_formatted_codes(checked, 10_000)
     make_formatted_codes(plain, 10_000)
     for repeat in range(1, settings.repeats + 1):
-        rate, codes = _codes_per_second(_kernel(plain), settings.codes)
-        plain_rates.append(rate)
-        if not words:
-            words["plain"] = count_words(codes)
-        del codes
-        rate, codes = _codes_per_second(_kernel(checked), settings.codes)
-        checked_rates.append(rate)
-        if "checked" not in words:
-            words["checked"] = count_words(codes)
-        del codes
-        naive_rates.append(_codes_per_second(_naive(CHARSETS[name]), settings.naive_codes)[0])
+        for key, layout in (("plain", plain), ("checked", checked)):
+            rate, cpu_rate, codes = _codes_per_second(_kernel(layout), settings.codes)
+            rates[key].append(rate)
+            rates[f"{key}_cpu"].append(cpu_rate)
+            if key not in words:
+                words[key] = count_words(codes)
+            del codes
+        rates["naive"].append(_codes_per_second(_naive(CHARSETS[name]), settings.naive_codes)[0])
         log(
-            f"  {name} repeat {repeat}/{settings.repeats}: plain {plain_rates[-1]:,.0f} codes/s,"
-            f" check + filter {checked_rates[-1]:,.0f}, naive {naive_rates[-1]:,.0f}"
+            f"  {name} repeat {repeat}/{settings.repeats}: plain {rates['plain'][-1]:,.0f} codes/s"
+            f" ({rates['plain_cpu'][-1]:,.0f} by CPU time), check + filter {rates['checked'][-1]:,.0f}"
+            f" ({rates['checked_cpu'][-1]:,.0f}), naive {rates['naive'][-1]:,.0f}"
         )
-    return {
-        "plain_codes_per_s": Spread.of(plain_rates).as_dict(0),
-        "checked_codes_per_s": Spread.of(checked_rates).as_dict(0),
-        "naive_codes_per_s": Spread.of(naive_rates).as_dict(0),
-        "plain_vs_naive": Spread.of([p / n for p, n in zip(plain_rates, naive_rates, strict=True)]).as_dict(2),
-        "checked_vs_naive": Spread.of([c / n for c, n in zip(checked_rates, naive_rates, strict=True)]).as_dict(2),
-        "words_in_plain": words["plain"],
-        "words_in_checked": words["checked"],
-    }
+    figures: dict[str, Any] = {f"{key}_codes_per_s": Spread.of(values).as_dict(0) for key, values in rates.items()}
+    for key in ("plain", "checked"):
+        ratios = [kernel / naive for kernel, naive in zip(rates[key], rates["naive"], strict=True)]
+        figures[f"{key}_vs_naive"] = Spread.of(ratios).as_dict(2)
+        figures[f"words_in_{key}"] = words[key]
+    return figures
 
 
 def run_formats(settings: FormatsSettings, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Every charset's figures, with the targets (plain >= 2M codes/s, check + filter >= 1M codes/s, 0 words)."""
+    """Every charset's figures, with the targets (plain >= 2M codes/s, check + filter >= 1M codes/s, 0 words).
+
+    A rate target is judged on the wall clock's median; `met_by_cpu` judges the CPU-time median, which tells
+    whether a miss is the code's or a busy machine's.
+    """
     charsets = {name: _charset(name, settings, log) for name in CHARSETS}
-    targets = {
-        "plain_codes_per_s": {"target": f">= {PLAIN_TARGET:,}", "value": {}, "met": True},
-        "checked_codes_per_s": {"target": f">= {CHECKED_TARGET:,}", "value": {}, "met": True},
-        "words_in_checked": {"target": "== 0", "value": {}, "met": True},
+    targets: dict[str, dict[str, Any]] = {}
+    for key, floor in (("plain_codes_per_s", PLAIN_TARGET), ("checked_codes_per_s", CHECKED_TARGET)):
+        cpu_key = key.replace("_codes", "_cpu_codes")
+        targets[key] = {
+            "target": f">= {floor:,}",
+            "value": {name: figures[key]["median"] for name, figures in charsets.items()},
+            "value_by_cpu": {name: figures[cpu_key]["median"] for name, figures in charsets.items()},
+            "met": all(figures[key]["median"] >= floor for figures in charsets.values()),
+            "met_by_cpu": all(figures[cpu_key]["median"] >= floor for figures in charsets.values()),
+        }
+    targets["words_in_checked"] = {
+        "target": "== 0",
+        "value": {name: figures["words_in_checked"] for name, figures in charsets.items()},
+        "met": all(figures["words_in_checked"] == 0 for figures in charsets.values()),
     }
-    for name, figures in charsets.items():
-        for key, floor in (("plain_codes_per_s", PLAIN_TARGET), ("checked_codes_per_s", CHECKED_TARGET)):
-            targets[key]["value"][name] = figures[key]["median"]
-            targets[key]["met"] &= figures[key]["median"] >= floor
-        targets["words_in_checked"]["value"][name] = figures["words_in_checked"]
-        targets["words_in_checked"]["met"] &= figures["words_in_checked"] == 0
     return {"settings": asdict(settings), "charsets": charsets, "targets": targets}
 
 
 def table(results: dict[str, Any]) -> str:
-    header = ["charset", "plain codes/s", "÷ naive", "check+filter codes/s", "÷ naive", "words plain → filtered"]
+    header = [
+        "charset",
+        "plain codes/s (CPU)",
+        "÷ naive",
+        "check+filter codes/s (CPU)",
+        "÷ naive",
+        "words plain → filtered",
+    ]
     rows = [
         [
             name,
-            f"{figures['plain_codes_per_s']['median']:,.0f}",
+            f"{figures['plain_codes_per_s']['median']:,.0f} ({figures['plain_cpu_codes_per_s']['median']:,.0f})",
             f"{figures['plain_vs_naive']['median']:,.1f}x",
-            f"{figures['checked_codes_per_s']['median']:,.0f}",
+            f"{figures['checked_codes_per_s']['median']:,.0f} ({figures['checked_cpu_codes_per_s']['median']:,.0f})",
             f"{figures['checked_vs_naive']['median']:,.1f}x",
             f"{figures['words_in_plain']:,} → {figures['words_in_checked']:,}",
         ]
@@ -137,9 +146,10 @@ def table(results: dict[str, Any]) -> str:
     widths = [max(len(cell) for cell in column) for column in zip(header, *rows, strict=True)]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)) for line in [header, *rows]]
     lines.insert(1, "  ".join("-" * width for width in widths))
-    verdicts = [
-        f"{key} {spec['target']}: {'met' if spec['met'] else 'MISSED'}" for key, spec in results["targets"].items()
-    ]
+    verdicts = []
+    for key, spec in results["targets"].items():
+        by_cpu = "" if "met_by_cpu" not in spec else f" (by CPU time: {'met' if spec['met_by_cpu'] else 'MISSED'})"
+        verdicts.append(f"{key} {spec['target']}: {'met' if spec['met'] else 'MISSED'}{by_cpu}")
     return "\n".join([*lines, "", *verdicts])
 
 
