@@ -19,6 +19,7 @@ from couponmint.logic.formats import (
     check_character_ok,
     format_capacity_shortfall,
     format_space,
+    literal_words,
     make_formatted_codes,
 )
 from couponmint.logic.lookalikes import lookalike_candidates, normalise_typed
@@ -176,6 +177,11 @@ def test_make_formatted_codes_keeps_a_literal_word_and_avoids_others() -> None:
     # Then the literal word stays, and no other word appears
     assert all(code.startswith("CLASS-") for code in codes)
     assert {word for code in codes for _, word in wordfilter.words_in(code)} == {"ASS"}
+
+
+def test_literal_words_names_what_the_literals_spell_alone() -> None:
+    assert literal_words(layout_from_pattern("CLASS-####-5H17")) == ["ASS", "SHIT"]
+    assert literal_words(layout_from_pattern("SH####")) == []
 
 
 def test_check_character_ok_reads_any_case_and_the_unambiguous_lookalikes() -> None:

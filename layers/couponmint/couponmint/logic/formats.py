@@ -156,6 +156,14 @@ def check_character_ok(code_text: str, layout: CodeLayout) -> bool:
     return part is not None and check_character.check_holds(layout.alphabet, part, text[layout.check_column])
 
 
+def literal_words(layout: CodeLayout) -> list[str]:
+    """Listed words that the format's literal text spells by itself (every code will show them: the filter only
+    keeps the random characters from adding words). For a request validator that wants to refuse or warn."""
+    starts = wordfilter.literal_word_starts(layout.template, layout.free_columns)
+    literal = "".join("." if column in layout.free_columns else ch for column, ch in enumerate(layout.template))
+    return [word for start, word in wordfilter.words_in(literal) if start in starts]
+
+
 @dataclass(frozen=True)
 class FormatSpace:
     """How many codes a format can issue, and why."""
