@@ -2,8 +2,9 @@
 naive `secrets.choice` loop, in one process. `python -m bench.formats [--quick]` prints a table.
 
 Each repeat measures, per charset, the plain kernel (no check character, no word filter), the kernel as couponmint
-issues codes (check character and word filter on) and the naive loop one after another, so a noisy neighbour slows
-all three alike; ratios are taken per repeat and summarised (median, min, max). The naive loop makes fewer codes
+issues codes (check character and word filter on), codes.make_codes and the naive loop one after another, so a
+noisy neighbour slows all of them alike; ratios are taken per repeat and summarised (median, min, max). The ratio
+to make_codes says what the formats cost on any machine, busy or not. The naive loop makes fewer codes
 (its rate does not depend on how many), checks no distinctness and filters no words, which favours it.
 
 The filtered output of the first repeat is searched for listed words with the exact regex over its look-alike
@@ -22,6 +23,7 @@ from typing import Any
 from bench.stats import Spread
 from couponmint.logic import wordfilter
 from couponmint.logic.code_layout import CHARSETS, CodeLayout, layout_from_fields
+from couponmint.logic.codes import make_codes
 from couponmint.logic.formats import make_formatted_codes
 
 CODE_LENGTH = 16
@@ -71,7 +73,8 @@ def count_words(codes: list[str]) -> int:
 def _charset(name: str, settings: FormatsSettings, log: Callable[[str], None]) -> dict[str, Any]:
     plain = layout_from_fields(code_length=CODE_LENGTH, charset=name, word_filter=False)
     checked = layout_from_fields(code_length=CODE_LENGTH, charset=name, check_character=True)
-    rates: dict[str, list[float]] = {key: [] for key in ("plain", "checked", "naive", "plain_cpu", "checked_cpu")}
+    keys = ("plain", "checked", "make_codes", "naive", "plain_cpu", "checked_cpu", "make_codes_cpu")
+    rates: dict[str, list[float]] = {key: [] for key in keys}
     words: dict[str, int] = {}
     # Untimed warm-up: imports, translation tables, compiled regexes, the allocator's first growth.
     make_formatted_codes(checked, 10_000)
@@ -84,16 +87,25 @@ def _charset(name: str, settings: FormatsSettings, log: Callable[[str], None]) -
             if key not in words:
                 words[key] = count_words(codes)
             del codes
+        rate, cpu_rate, _ = _codes_per_second(
+            lambda count: make_codes(CHARSETS[name], CODE_LENGTH, count), settings.codes
+        )
+        rates["make_codes"].append(rate)
+        rates["make_codes_cpu"].append(cpu_rate)
         rates["naive"].append(_codes_per_second(_naive(CHARSETS[name]), settings.naive_codes)[0])
         log(
             f"  {name} repeat {repeat}/{settings.repeats}: plain {rates['plain'][-1]:,.0f} codes/s"
             f" ({rates['plain_cpu'][-1]:,.0f} by CPU time), check + filter {rates['checked'][-1]:,.0f}"
-            f" ({rates['checked_cpu'][-1]:,.0f}), naive {rates['naive'][-1]:,.0f}"
+            f" ({rates['checked_cpu'][-1]:,.0f}), make_codes {rates['make_codes'][-1]:,.0f},"
+            f" naive {rates['naive'][-1]:,.0f}"
         )
     figures: dict[str, Any] = {f"{key}_codes_per_s": Spread.of(values).as_dict(0) for key, values in rates.items()}
     for key in ("plain", "checked"):
         ratios = [kernel / naive for kernel, naive in zip(rates[key], rates["naive"], strict=True)]
         figures[f"{key}_vs_naive"] = Spread.of(ratios).as_dict(2)
+        # make_codes's time over this one's: the share of make_codes's rate this kernel keeps on the same machine.
+        shares = [kernel / plain for kernel, plain in zip(rates[key], rates["make_codes"], strict=True)]
+        figures[f"{key}_vs_make_codes"] = Spread.of(shares).as_dict(2)
         figures[f"words_in_{key}"] = words[key]
     return figures
 
@@ -128,8 +140,10 @@ def table(results: dict[str, Any]) -> str:
         "charset",
         "plain codes/s (CPU)",
         "÷ naive",
+        "÷ make_codes",
         "check+filter codes/s (CPU)",
         "÷ naive",
+        "÷ make_codes",
         "words plain → filtered",
     ]
     rows = [
@@ -137,8 +151,10 @@ def table(results: dict[str, Any]) -> str:
             name,
             f"{figures['plain_codes_per_s']['median']:,.0f} ({figures['plain_cpu_codes_per_s']['median']:,.0f})",
             f"{figures['plain_vs_naive']['median']:,.1f}x",
+            f"{figures['plain_vs_make_codes']['median']:,.2f}x",
             f"{figures['checked_codes_per_s']['median']:,.0f} ({figures['checked_cpu_codes_per_s']['median']:,.0f})",
             f"{figures['checked_vs_naive']['median']:,.1f}x",
+            f"{figures['checked_vs_make_codes']['median']:,.2f}x",
             f"{figures['words_in_plain']:,} → {figures['words_in_checked']:,}",
         ]
         for name, figures in results["charsets"].items()
