@@ -37,7 +37,7 @@ _HAS_SYMBOL = bytes(0 if b == check_character.NO_SYMBOL else 1 for b in range(25
 _BATCH_BYTES = 1 << 16
 # A format whose every candidate is rejected this many times in a row issues nothing (the capacity guard
 # refuses such formats first; this only stops a loop that could not end).
-_MAX_FRUITLESS_ROUNDS = 100
+_MAX_FRUITLESS_ROUNDS = 20
 
 
 @dataclass(frozen=True)
