@@ -71,7 +71,7 @@ def test_scheduler_sweep_finishes_jobs_and_nudges_stale_ones(store: Store, sched
     # And a job whose planning message was lost long ago
     stale, _ = jobs.start_job(stores.promotions, stores.jobs, queue, store.store_hash, 1, JobRequest(quantity=500))
     # When the sweeper runs (as if ten minutes later)
-    counts = sweep(stores.jobs, stores.batches, queue, now=datetime.now(UTC) + timedelta(minutes=10))
+    counts = sweep(stores.jobs, stores.batches, queue, queue, now=datetime.now(UTC) + timedelta(minutes=10))
     # Then the first moves on to assembling, and the second is planned again
     assert stores.jobs.get(store.store_hash, done.job_id).status is JobStatus.ASSEMBLING  # type: ignore[union-attr]
     assert counts["finished"] >= 1 and counts["replanned"] >= 1
@@ -97,14 +97,16 @@ def test_scheduler_sweep_redrives_lost_batches_and_gives_up_on_old_jobs(store: S
     )  # type: ignore[arg-type]
     # When the sweeper runs ten minutes later
     sent: list[Any] = []
-    counts = sweep(stores.jobs, stores.batches, _Recording(sent), now=datetime.now(UTC) + timedelta(minutes=10))  # type: ignore[arg-type]
+    counts = sweep(
+        stores.jobs, stores.batches, _Recording(sent), _Recording([]), now=datetime.now(UTC) + timedelta(minutes=10)
+    )  # type: ignore[arg-type]
     # Then the three unfinished batches are sent again
     assert counts["redriven"] >= 3
     assert {m.batch_id for m in sent if getattr(m, "job_id", None) is None and hasattr(m, "batch_id")} >= {
         f"{lost.job_id}-0000{i}" for i in range(3)
     }
     # When it runs two days later, the job that could not finish is FAILED with the reason
-    sweep(stores.jobs, stores.batches, _Recording([]), now=datetime.now(UTC) + timedelta(days=2))  # type: ignore[arg-type]
+    sweep(stores.jobs, stores.batches, _Recording([]), _Recording([]), now=datetime.now(UTC) + timedelta(days=2))  # type: ignore[arg-type]
     failed = stores.jobs.get(store.store_hash, lost.job_id)
     assert failed is not None and failed.status is JobStatus.FAILED and "without progress" in (failed.error or "")
 

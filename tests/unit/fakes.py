@@ -51,6 +51,13 @@ class FakeJobs:
         self.jobs[job_id] = job.model_copy(update={"status": to, **fields})
         return True
 
+    def reopen_assembly(self, job: JobRecord, reason: str) -> bool:
+        stored = self.jobs[job.job_id]
+        if stored.status is not JobStatus.COMPLETED:
+            return False
+        self.jobs[job.job_id] = stored.model_copy(update={"status": JobStatus.ASSEMBLING, "error": reason})
+        return True
+
     def release(self, job: JobRecord, count: int) -> range:
         stored = self.jobs[job.job_id]
         if stored.status is not JobStatus.RUNNING or stored.batches_released != job.batches_released:
@@ -73,6 +80,9 @@ class FakeBatches:
 
     def put_once(self, batch: BatchRecord) -> None:
         self.batches.setdefault(batch.batch_id, batch)
+
+    def open_codegen_batches(self) -> list[BatchRecord]:
+        return [b for b in self.batches.values() if b.job_id is None and not b.status.finished]
 
     def record_codes(self, batch: BatchRecord, codes: list[str]) -> BatchRecord:
         self.batches[batch.batch_id] = batch.claiming(codes)
@@ -151,6 +161,9 @@ class FakeExports:
 
     def put_csv(self, key: str, body: bytes) -> None:
         self.objects[key] = body
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
 
     def assemble_csv(self, key: str, part_keys: Sequence[str], rebuild: Callable[[str], bytes]) -> None:
         self.objects[key] = b"".join(self.objects.get(part) or rebuild(part) for part in part_keys)

@@ -27,7 +27,7 @@ def test_sweep_moves_a_job_whose_batches_all_finished_to_assembly() -> None:
     store = FakeJobs({"j": job(batches_released=4, batches_done=4, generated=1000)})
     queue = FakeQueue()
     # When the sweeper runs
-    counts = schedules.sweep(store, FakeBatches(), queue, now=job().created + timedelta(seconds=5))
+    counts = schedules.sweep(store, FakeBatches(), queue, FakeQueue(), now=job().created + timedelta(seconds=5))
     # Then the job assembles, once
     assert counts["finished"] == 1
     assert store.jobs["j"].status is JobStatus.ASSEMBLING
@@ -39,7 +39,9 @@ def test_sweep_leaves_a_recent_unfinished_job_alone() -> None:
     store = FakeJobs({"j": job(batches_released=4, batches_done=1)})
     queue = FakeQueue()
     # When the sweeper runs within the staleness limit
-    counts = schedules.sweep(store, FakeBatches(), queue, now=job().created + STALE_AFTER - timedelta(seconds=1))
+    counts = schedules.sweep(
+        store, FakeBatches(), queue, FakeQueue(), now=job().created + STALE_AFTER - timedelta(seconds=1)
+    )
     # Then nothing is sent
     assert queue.sent == [] and sum(counts.values()) == 0
 
@@ -49,7 +51,7 @@ def test_sweep_starts_a_stale_queued_job_again() -> None:
     store = FakeJobs({"j": job(status=JobStatus.QUEUED)})
     queue = FakeQueue()
     # When the sweeper runs after the staleness limit
-    counts = schedules.sweep(store, FakeBatches(), queue, now=LATER)
+    counts = schedules.sweep(store, FakeBatches(), queue, FakeQueue(), now=LATER)
     # Then its start is sent again
     assert counts["replanned"] == 1
     assert queue.sent == [PlanJobMessage(store_hash="s", job_id="j")]
@@ -59,10 +61,12 @@ def test_sweep_redrives_only_the_unfinished_batches_of_a_stale_job() -> None:
     # Given a job with all 4 batches released: 0 done, 1 claiming, 2 pending, 3 failed
     store = FakeJobs({"j": job(batches_released=4, batches_done=2)})
     statuses = [BatchStatus.DONE, BatchStatus.CLAIMING, BatchStatus.PENDING, BatchStatus.FAILED]
-    batches = FakeBatches({job_batch_id("j", i): batch(job_batch_id("j", i), s) for i, s in enumerate(statuses)})
+    batches = FakeBatches(
+        {job_batch_id("j", i): batch(job_batch_id("j", i), s, job_id="j") for i, s in enumerate(statuses)}
+    )
     queue = FakeQueue()
     # When the sweeper runs after the staleness limit
-    counts = schedules.sweep(store, batches, queue, now=LATER)
+    counts = schedules.sweep(store, batches, queue, FakeQueue(), now=LATER)
     # Then the two unfinished batches are sent again, and only they
     assert counts["redriven"] == 2
     assert [m.batch_id for m in queue.sent if isinstance(m, GenerateBatchMessage)] == ["j-00001", "j-00002"]
@@ -72,10 +76,10 @@ def test_sweep_releases_again_what_a_lost_release_left_out() -> None:
     # Given a stalled job of 100 batches: 30 released, all 30 finished, the next release lost
     big = job(quantity=25_000, batches_total=100, batches_released=30, batches_done=30)
     store = FakeJobs({"j": big})
-    done = {job_batch_id("j", i): batch(job_batch_id("j", i), BatchStatus.DONE) for i in range(30)}
+    done = {job_batch_id("j", i): batch(job_batch_id("j", i), BatchStatus.DONE, job_id="j") for i in range(30)}
     queue = FakeQueue()
     # When the sweeper runs after the staleness limit
-    counts = schedules.sweep(store, FakeBatches(done), queue, now=LATER)
+    counts = schedules.sweep(store, FakeBatches(done), queue, FakeQueue(), now=LATER)
     # Then a full window of the next batches is released, recorded and sent
     assert counts["redriven"] == JOB_WINDOW
     assert [m.batch_id for m in queue.sent] == [job_batch_id("j", i) for i in range(30, 30 + JOB_WINDOW)]
@@ -89,7 +93,9 @@ def test_sweep_leaves_a_long_running_job_alone_while_it_progresses() -> None:
     store = FakeJobs({"j": progressing})
     queue = FakeQueue()
     # When the sweeper runs
-    counts = schedules.sweep(store, FakeBatches(), queue, now=started.created + timedelta(hours=2, minutes=1))
+    counts = schedules.sweep(
+        store, FakeBatches(), queue, FakeQueue(), now=started.created + timedelta(hours=2, minutes=1)
+    )
     # Then none of its batches is sent again
     assert queue.sent == [] and sum(counts.values()) == 0
 
@@ -99,14 +105,14 @@ def test_sweep_assembles_a_stale_assembling_job_again_then_gives_up() -> None:
     store = FakeJobs({"j": job(status=JobStatus.ASSEMBLING, batches_released=4, batches_done=4)})
     queue = FakeQueue()
     # When the sweeper runs within the assembly's own limit, nothing happens; past it, assembly is sent again
-    assert sum(schedules.sweep(store, FakeBatches(), queue, now=LATER).values()) == 0
+    assert sum(schedules.sweep(store, FakeBatches(), queue, FakeQueue(), now=LATER).values()) == 0
     counts = schedules.sweep(
-        store, FakeBatches(), queue, now=job().created + ASSEMBLY_STALE_AFTER + timedelta(seconds=1)
+        store, FakeBatches(), queue, FakeQueue(), now=job().created + ASSEMBLY_STALE_AFTER + timedelta(seconds=1)
     )
     assert counts["reassembled"] == 1 and kinds(queue) == ["AssembleJobMessage"]
     # And past its give-up limit the job is FAILED
     counts = schedules.sweep(
-        store, FakeBatches(), queue, now=job().created + ASSEMBLY_GIVE_UP_AFTER + timedelta(seconds=1)
+        store, FakeBatches(), queue, FakeQueue(), now=job().created + ASSEMBLY_GIVE_UP_AFTER + timedelta(seconds=1)
     )
     assert counts["failed"] == 1 and store.jobs["j"].status is JobStatus.FAILED
 
@@ -115,7 +121,9 @@ def test_sweep_gives_up_on_a_job_that_cannot_finish() -> None:
     # Given a job still running long after its start
     store = FakeJobs({"j": job(batches_released=4, batches_done=1)})
     # When the sweeper runs past the give-up limit
-    counts = schedules.sweep(store, FakeBatches(), FakeQueue(), now=job().created + GIVE_UP_AFTER + timedelta(1))
+    counts = schedules.sweep(
+        store, FakeBatches(), FakeQueue(), FakeQueue(), now=job().created + GIVE_UP_AFTER + timedelta(1)
+    )
     # Then the job is FAILED with the reason
     assert counts["failed"] == 1
     assert store.jobs["j"].status is JobStatus.FAILED
@@ -286,3 +294,20 @@ def test_after_batch_of_a_cancelled_job_releases_nothing() -> None:
     queue = FakeQueue()
     jobs.after_batch(store, FakeBatches(), queue, batch("j-00000", BatchStatus.DONE, job_id="j"))
     assert queue.sent == []
+
+
+def test_sweep_redrives_a_stale_codegen_batch_and_resume_redrives_at_once() -> None:
+    # Given a codegen request's batch answered 202 long ago whose message was lost, and a fresh one
+    old = batch("old", created=job().created)
+    fresh = batch("fresh", created=LATER - timedelta(seconds=10))
+    batches = FakeBatches({"old": old, "fresh": fresh})
+    codegen_lane = FakeQueue()
+    # When the sweeper runs, only the stale one is sent again, with the request's description
+    counts = schedules.sweep(FakeJobs(), batches, FakeQueue(), codegen_lane, now=LATER)
+    assert counts["redriven"] == 1
+    sent = codegen_lane.sent[0]
+    assert isinstance(sent, GenerateBatchMessage) and sent.batch_id == "old" and sent.new is not None
+    assert sent.new.batch_size == 5 and sent.new.created == old.created
+    # And a resuming sweep (a local stack just started) sends both at once
+    codegen_lane.sent.clear()
+    assert schedules.sweep(FakeJobs(), batches, FakeQueue(), codegen_lane, now=LATER, resume=True)["redriven"] == 2

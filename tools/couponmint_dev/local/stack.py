@@ -6,7 +6,10 @@ clients reset → demo seed → SQS poller for GeneratorFunction → schedules �
 API answers `GET /health` with 200 only once all of that is up.
 
 With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across restarts; SQS and S3
-(moto) are in memory and start empty each time. `--in-memory` keeps nothing.
+(moto) are in memory and start empty each time. That loses nothing: DynamoDB decides, and queued work and
+exports are derived from it. At start the stack resumes every unfinished job and codegen batch at once (a
+resuming sweep), a missing batch CSV is rebuilt while a job assembles, and a job or batch whose CSV is gone
+gets it made again when it is read. `--in-memory` keeps nothing.
 """
 
 import argparse
@@ -80,6 +83,7 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
             stoppers.append(poller.stop)
         schedules = start_schedules(resources.template)
         stoppers.append(schedules.stop)
+        resume_unfinished_work()
 
         ready = threading.Event()
         server = LocalApiServer(
@@ -99,6 +103,16 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
         _stop_all(stoppers)
         raise
     return RunningStack(server.url, resources, seed, stoppers)
+
+
+def resume_unfinished_work() -> None:
+    """Send again, at once, whatever work DynamoDB says is unfinished: queued messages (moto's SQS) and exports
+    (moto's S3) do not survive a restart, so a job interrupted by one would otherwise wait for the sweeper's
+    5 minutes. The same sweep the schedule runs, told that nothing is in flight."""
+    sweeper = load_handler(None, "SchedulerFunction")
+    counts = sweeper({"action": "sweep", "resume": True}, sweeper.context())
+    if any(counts.values()):
+        logger.info("resumed unfinished work: %s", counts)
 
 
 def _print_welcome(stack: RunningStack) -> None:

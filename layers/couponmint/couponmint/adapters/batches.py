@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 from couponmint.adapters.codes import CodeRepository
 from couponmint.adapters.dynamo import MAX_TRANSACTION_ITEMS, Table, cancellation_reasons, plain, wire, wire_item
 from couponmint.adapters.jobs import JobRepository
-from couponmint.adapters.keys import batch_key, promotion_codes_pk, without_keys
+from couponmint.adapters.keys import OPEN_BATCHES, batch_key, promotion_codes_pk, without_keys
 from couponmint.adapters.promotions import PromotionRepository
 from couponmint.errors import CodesTaken, PromotionGone, StaleBatch
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
@@ -51,7 +51,16 @@ class BatchRepository:
     def put_once(self, batch: BatchRecord) -> None:
         """Record a batch unless it is recorded already (planning a job twice; the API recording a 202's batch
         while the generator records it too)."""
-        self._table.put_new({**batch_key(batch.store_hash, batch.batch_id), **batch.model_dump(mode="json")})
+        self._table.put_new(_stored(batch))
+
+    def open_codegen_batches(self) -> list[BatchRecord]:
+        """Every codegen request's batch not yet finished, oldest first (a query on the sparse gsi2)."""
+        items = self._table.query_items(
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :open",
+            ExpressionAttributeValues={":open": OPEN_BATCHES},
+        )
+        return [BatchRecord.model_validate(plain(without_keys(item))) for item in items]
 
     def record_codes(self, batch: BatchRecord, codes: list[str]) -> BatchRecord:
         """Write replacements onto a started batch's candidate codes, ahead of claiming them.
@@ -88,7 +97,7 @@ class BatchRepository:
         """
         if len(first) > MAX_TRANSACTION_ITEMS - 2:
             raise ValueError(f"at most {MAX_TRANSACTION_ITEMS - 2} codes ride with the batch record")
-        item = {**batch_key(started.store_hash, started.batch_id), **started.model_dump(mode="json")}
+        item = _stored(started)
         record = {
             "Put": {
                 "TableName": self._table.name,
@@ -149,7 +158,7 @@ class BatchRepository:
             self._move_item(
                 batch,
                 "SET #s = :done, export_key = :key, completed = :completed, version = :next,"
-                " gsi1pk = :index, gsi1sk = :first",
+                " gsi1pk = :index, gsi1sk = :first REMOVE gsi2pk, gsi2sk",
                 {
                     ":done": BatchStatus.DONE.value,
                     ":key": export_key,
@@ -190,7 +199,11 @@ class BatchRepository:
         if started:
             self._codes.release(batch.store_hash, batch.batch_id, batch.codes)
         items = [
-            self._move_item(batch, "SET #s = :status, #e = :reason, version = :next", {":status": status.value}),
+            self._move_item(
+                batch,
+                "SET #s = :status, #e = :reason, version = :next REMOVE gsi2pk, gsi2sk",
+                {":status": status.value},
+            ),
             *self._jobs.count_batch_items(batch, generated=0, failed=failed),
         ]
         if started:
@@ -248,3 +261,12 @@ class BatchRepository:
                 raise
             return collided
         return set()
+
+
+def _stored(batch: BatchRecord) -> dict[str, Any]:
+    """A batch's item; a codegen request's batch is listed in the sparse gsi2 until it finishes (the sweeper
+    re-drives one whose message was lost, e.g. with a local stack's restart). Jobs' batches are swept by job."""
+    item = {**batch_key(batch.store_hash, batch.batch_id), **batch.model_dump(mode="json")}
+    if batch.job_id is None and not batch.status.finished:
+        item.update(gsi2pk=OPEN_BATCHES, gsi2sk=int(batch.created.timestamp() * 1000))
+    return item

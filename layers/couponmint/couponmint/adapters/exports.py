@@ -49,6 +49,15 @@ class ExportStore:
     def put_csv(self, key: str, body: bytes) -> None:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, ContentType="text/csv")
 
+    def exists(self, key: str) -> bool:
+        try:
+            self._s3.head_object(Bucket=self._bucket, Key=key)
+        except self._s3.exceptions.ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
     def read(self, key: str) -> bytes:
         return bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
 

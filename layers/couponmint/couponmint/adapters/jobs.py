@@ -71,6 +71,26 @@ class JobRepository:
             ExpressionAttributeValues=values,
         )
 
+    def reopen_assembly(self, job: JobRecord, reason: str) -> bool:
+        """Move a COMPLETED job back to ASSEMBLING (its CSV is gone and will be made again), listed among the
+        open jobs again so the sweeper watches it; False when it is no longer COMPLETED."""
+        created = _millis(job.created)
+        return self._table.update_if(
+            job_key(job.store_hash, job.job_id),
+            UpdateExpression="SET #s = :assembling, #e = :reason, progressed = :now, gsi2pk = :open, gsi2sk = :created"
+            " REMOVE export_key",
+            ConditionExpression="#s = :completed",
+            ExpressionAttributeNames={"#s": "status", "#e": "error"},
+            ExpressionAttributeValues={
+                ":assembling": JobStatus.ASSEMBLING.value,
+                ":completed": JobStatus.COMPLETED.value,
+                ":reason": reason,
+                ":now": _iso_now(),
+                ":open": OPEN_JOBS,
+                ":created": created,
+            },
+        )
+
     def release(self, job: JobRecord, count: int) -> range:
         """Take the indexes of the job's next `count` batches to send, if it is RUNNING and nobody released any
         since `job` was read (one conditional write, so two callers never take the same batch).

@@ -13,6 +13,7 @@ Key = dict[str, str]
 KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
 # gsi2's partitions: each is one short list read whole by an operator or the sweeper.
 OPEN_JOBS = "OPEN_JOBS"
+OPEN_BATCHES = "OPEN_BATCHES"
 TOKENS = "TOKENS"
 
 

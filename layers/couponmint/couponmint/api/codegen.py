@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.metrics import MetricUnit
 
-from couponmint.adapters.factory import codegen_queue, repositories
+from couponmint.adapters.factory import codegen_queue, export_store, repositories
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import READ_ERRORS, WRITE_ERRORS, answers
 from couponmint.api.paths import BATCH, CODEGEN, batch_location, promotion_id_of
@@ -62,4 +62,4 @@ def _generate(store_hash: str, promotion_id: int, body: CodegenRequest) -> Respo
 @tracer.capture_method
 def get_batch(store_hash: str, promotion_id: str, batch_id: str) -> Response[Any]:
     batch = codegen.find_batch(repositories().batches, store_hash, promotion_id_of(promotion_id), batch_id)
-    return json_response(200, batch_response(batch))
+    return json_response(200, batch_response(codegen.with_export(export_store(), batch)))

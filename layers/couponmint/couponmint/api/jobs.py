@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from couponmint.adapters.factory import job_queue, repositories
+from couponmint.adapters.factory import export_store, job_queue, repositories
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import READ_ERRORS, WRITE_ERRORS, answers
 from couponmint.api.paths import JOB, JOBS, job_location, promotion_id_of
@@ -48,12 +48,15 @@ def list_jobs(
 ) -> Response[Any]:
     stores = repositories()
     shown, meta = jobs.list_jobs(stores.promotions, stores.jobs, store_hash, promotion_id_of(promotion_id), page, limit)
-    return json_response(200, JobCollection(data=[job_view(job) for job in shown], meta=meta))
+    exported = [jobs.with_export(stores.jobs, export_store(), job_queue(), job) for job in shown]
+    return json_response(200, JobCollection(data=[job_view(job) for job in exported], meta=meta))
 
 
 @router.get(JOB, summary="Get a bulk job (couponmint extension)", responses=answers(200, JobResponse, *READ_ERRORS))
 def get_job(store_hash: str, promotion_id: str, job_id: str) -> Response[Any]:
-    job = jobs.find_job(repositories().jobs, store_hash, promotion_id_of(promotion_id), job_id)
+    stores = repositories()
+    job = jobs.find_job(stores.jobs, store_hash, promotion_id_of(promotion_id), job_id)
+    job = jobs.with_export(stores.jobs, export_store(), job_queue(), job)
     return json_response(200, JobResponse(data=job_view(job)))
 
 

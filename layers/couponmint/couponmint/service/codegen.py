@@ -5,6 +5,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
+from couponmint.adapters.exports import codes_csv
 from couponmint.errors import BatchFailed, InvalidRequest, NotAllowed, NotFound
 from couponmint.logic.codes import alphabet_without, capacity_shortfall
 from couponmint.logic.polling import CompletionTimes
@@ -12,7 +13,7 @@ from couponmint.models.codegen import CodeFormat, CodegenData, CodegenRequest, G
 from couponmint.models.messages import GenerateBatchMessage, NewBatch
 from couponmint.models.records import BatchRecord, BatchStatus, PromotionRecord
 from couponmint.service import limits
-from couponmint.service.ports import BatchStore, LimitStore, Monotonic, PromotionStore, Queue, Sleep
+from couponmint.service.ports import BatchStore, Exports, LimitStore, Monotonic, PromotionStore, Queue, Sleep
 
 BULK_ONLY = (
     "Bulk code generation is only supported for promotions with redemption_type of 'COUPON' and coupon_type of 'BULK'."
@@ -136,6 +137,13 @@ def find_batch(batches: BatchStore, store_hash: str, promotion_id: int, batch_id
     batch = batches.get(store_hash, batch_id)
     if batch is None or batch.promotion_id != promotion_id:
         raise NotFound(f"batch {batch_id} does not exist")
+    return batch
+
+
+def with_export(exports: Exports, batch: BatchRecord) -> BatchRecord:
+    """A DONE batch whose CSV is gone from S3 gets it made again from its record (250 rows at most)."""
+    if batch.status is BatchStatus.DONE and batch.export_key and not exports.exists(batch.export_key):
+        exports.put_csv(batch.export_key, codes_csv(batch.code_records()))
     return batch
 
 

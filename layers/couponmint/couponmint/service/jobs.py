@@ -172,8 +172,27 @@ def assemble_job(jobs: JobStore, batches: BatchStore, exports: Exports, message:
         return codes_csv(batch.code_records())
 
     exports.assemble_csv(key, list(parts), rebuild)
-    jobs.move(job.store_hash, job.job_id, JobStatus.COMPLETED, {JobStatus.ASSEMBLING}, export_key=key, completed=_now())
+    jobs.move(
+        job.store_hash,
+        job.job_id,
+        JobStatus.COMPLETED,
+        {JobStatus.ASSEMBLING},
+        export_key=key,
+        completed=_now(),
+        error=None,
+    )
     logger.info("job completed", job_id=job.job_id, codes=job.generated)
+
+
+def with_export(jobs: JobStore, exports: Exports, queue: Queue, job: JobRecord) -> JobRecord:
+    """The job as a client may see it: a COMPLETED job whose CSV is gone from S3 (an operator's deletion, a local
+    stack's restart) is assembled again from DynamoDB and shown ASSEMBLING meanwhile, never with a dead link."""
+    if job.status is not JobStatus.COMPLETED or job.export_key is None or exports.exists(job.export_key):
+        return job
+    if jobs.reopen_assembly(job, "its CSV was missing and is being made again"):
+        queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
+        logger.info("job CSV missing, assembling again", job_id=job.job_id)
+    return jobs.get(job.store_hash, job.job_id) or job
 
 
 def find_job(jobs: JobStore, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
-from couponmint.models.messages import AssembleJobMessage, PlanJobMessage
+from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, NewBatch, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
@@ -35,6 +35,9 @@ class ScheduledGeneration(JobRequest):
 
 class Sweep(BaseModel):
     action: Literal["sweep"]
+    # Resume everything unfinished at once, whatever its last progress (a local stack that was just started
+    # knows nothing is in flight); the template's schedule leaves it out.
+    resume: bool = False
 
 
 ScheduledInput = Annotated[ScheduledGeneration | Sweep, Field(discriminator="action")]
@@ -63,15 +66,25 @@ def run_scheduled_generation(
     return job
 
 
-def sweep(job_store: JobStore, batches: BatchStore, queue: Queue, now: datetime | None = None) -> dict[str, int]:
+def sweep(
+    job_store: JobStore,
+    batches: BatchStore,
+    queue: Queue,
+    codegen_queue: Queue,
+    now: datetime | None = None,
+    *,
+    resume: bool = False,
+) -> dict[str, int]:
     """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their batches
-    whose message was lost, and mark FAILED what cannot finish.
+    and codegen requests' batches whose message was lost, and mark FAILED what cannot finish.
 
     A job is judged by its last progress (a batch finished or released, assembly begun), never by its age: a
-    large job that keeps moving is left alone, however long it runs.
+    large job that keeps moving is left alone, however long it runs. `resume` treats everything as stale.
     """
     moment = now or datetime.now(UTC)
+    stale, assembly_stale = (timedelta(0), timedelta(0)) if resume else (STALE_AFTER, ASSEMBLY_STALE_AFTER)
     counts = {"finished": 0, "replanned": 0, "reassembled": 0, "redriven": 0, "failed": 0}
+    counts["redriven"] += redrive_codegen_batches(batches, codegen_queue, moment - stale)
     for job in job_store.open():
         idle = moment - job.last_progress
         if idle > (ASSEMBLY_GIVE_UP_AFTER if job.status is JobStatus.ASSEMBLING else GIVE_UP_AFTER):
@@ -87,7 +100,7 @@ def sweep(job_store: JobStore, batches: BatchStore, queue: Queue, now: datetime 
         elif job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
             jobs.finish_job(job_store, queue, job)
             counts["finished"] += 1
-        elif idle <= (ASSEMBLY_STALE_AFTER if job.status is JobStatus.ASSEMBLING else STALE_AFTER):
+        elif idle <= (assembly_stale if job.status is JobStatus.ASSEMBLING else stale):
             continue
         elif job.status is JobStatus.QUEUED:
             queue.send(PlanJobMessage(store_hash=job.store_hash, job_id=job.job_id))
@@ -118,3 +131,28 @@ def redrive_batches(job_store: JobStore, batches: BatchStore, queue: Queue, job:
     jobs.send_batches(batches, queue, job, unfinished)
     topped_up = jobs.fill_window(job_store, batches, queue, job.store_hash, job.job_id)
     return len(unfinished) + len(topped_up)
+
+
+def redrive_codegen_batches(batches: BatchStore, codegen_queue: Queue, started_before: datetime) -> int:
+    """Send again the message of each codegen request's batch still unfinished that started before
+    `started_before` (its client got a 202 and its Location; its message was lost). The generator reads such an
+    old batch's record first, so one that is in fact running is finished once."""
+    stale = [batch for batch in batches.open_codegen_batches() if batch.created < started_before]
+    codegen_queue.send_many(
+        [
+            GenerateBatchMessage(
+                store_hash=batch.store_hash,
+                promotion_id=batch.promotion_id,
+                batch_id=batch.batch_id,
+                new=NewBatch(
+                    batch_size=batch.batch_size,
+                    max_uses=batch.max_uses,
+                    max_uses_per_customer=batch.max_uses_per_customer,
+                    code_format=batch.code_format,
+                    created=batch.created,
+                ),
+            )
+            for batch in stale
+        ]
+    )
+    return len(stale)
