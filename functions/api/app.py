@@ -20,6 +20,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
+from couponmint import console
 from couponmint.adapters import idempotency
 from couponmint.adapters.factory import batch_queue, coupon_table, export_store
 from couponmint.config import get_settings
@@ -225,6 +226,21 @@ def openapi_json() -> str:
     )
 
 
+# ---------------------------------------------------------------- the marketer console (static, no token)
+# Pages and assets from couponmint.console; every API call the console makes carries the marketer's token.
+OPEN_PATHS.update(console.PATHS)
+
+
+@app.get(console.PAGE_PATH, include_in_schema=False, enable_validation=False)
+@app.get(f"{console.PAGE_PATH}/<asset>", include_in_schema=False, enable_validation=False)
+def console_asset(**_: str) -> Response[Any]:
+    served = console.serve(app.current_event.path, app.current_event.headers.get("If-None-Match"))
+    if served is None:
+        raise NotFound(f"no route for {app.current_event.path}")
+    return Response(served.status, served.content_type, served.body, served.headers)
+
+
+# ---------------------------------------------------------------- end of the console
 # ---------------------------------------------------------------- codegen
 @app.post(
     CODEGEN,
