@@ -1,5 +1,5 @@
-// The public API, called with the signed-in token. The token lives in this tab's sessionStorage only:
-// never in a URL, a cookie or localStorage, and it is sent only as the X-Auth-Token header.
+// The public API, called with the signed-in token. The token lives in this tab's sessionStorage only (gone
+// when the tab closes, never in a URL or a cookie) and is sent only as the X-Auth-Token header.
 
 const SESSION_KEY = "couponmint.console.session";
 

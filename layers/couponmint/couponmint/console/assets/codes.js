@@ -37,9 +37,11 @@ export function codesSection(promotion, ctx) {
     table.replaceChildren(data.length ? codeTable(data, showRedemptions) : h("p", {}, emptyText()));
     summary.textContent = searched === null ? pageSummary(meta, data.length) : "";
     const links = meta.cursor_pagination?.links ?? {};
-    pager.replaceChildren(
+    const turns = [
       links.previous ? h("button", { type: "button", onclick: () => turn(links.previous) }, "Previous page") : null,
-      links.next ? h("button", { type: "button", onclick: () => turn(links.next) }, "Next page") : null);
+      links.next ? h("button", { type: "button", onclick: () => turn(links.next) }, "Next page") : null,
+    ];
+    pager.replaceChildren(...turns.filter(Boolean));
     updateSelection();
   }
 

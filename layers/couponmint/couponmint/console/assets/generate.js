@@ -33,6 +33,7 @@ export function generateSection(promotion, ctx, { onCodes }) {
       try {
         await action(own);
       } catch (error) {
+        result.replaceChildren();
         ctx.failed(error, section);
       }
     });
@@ -50,7 +51,7 @@ export function generateSection(promotion, ctx, { onCodes }) {
       answer = await call("GET", batchUrl, { signal: ctx.signal });
     }
     showCodes(answer.body.data.codes.map(({ code }) => code));
-    onCodes();
+    await onCodes();
   }
 
   function showCodes(codes) {

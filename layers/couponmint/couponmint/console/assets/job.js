@@ -72,9 +72,10 @@ export function jobPanel(promotion, jobId, ctx, { onDone }) {
   return section;
 }
 
-// The promotion's latest jobs, each a link to its own page (where its progress and CSV are).
-export async function recentJobs(promotion, ctx) {
-  const jobs = (await call("GET", `promotions/${promotion.id}/codegen/jobs?limit=5`, { signal: ctx.signal })).body.data;
+// The promotion's latest jobs but the one shown, each a link to its own page (its progress and CSV).
+export async function recentJobs(promotion, shownJobId, ctx) {
+  const url = `promotions/${promotion.id}/codegen/jobs?limit=6`;
+  const jobs = (await call("GET", url, { signal: ctx.signal })).body.data.filter((job) => job.id !== shownJobId).slice(0, 5);
   if (!jobs.length) return null;
   return h("section", { class: "panel", "aria-labelledby": "recent-jobs" },
     h("h2", { id: "recent-jobs" }, "Recent jobs"),

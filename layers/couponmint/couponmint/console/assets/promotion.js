@@ -1,7 +1,7 @@
 // One promotion's page: its details, new codes (BULK promotions, modify tokens), a job's progress, its codes.
 
 import { call } from "./api.js";
-import { h } from "./dom.js";
+import { formatTime, h } from "./dom.js";
 import { codesSection } from "./codes.js";
 import { generateSection } from "./generate.js";
 import { jobPanel, recentJobs } from "./job.js";
@@ -13,7 +13,7 @@ export async function promotionView(params, ctx) {
   const isBulk = isCoupon && promotion.coupon_type === "BULK";
   const codes = isCoupon ? codesSection(promotion, ctx) : null;
   const reload = () => codes?.load();
-  const [jobs] = await Promise.all([isBulk ? recentJobs(promotion, ctx).catch(() => null) : null, codes?.load()]);
+  const [jobs] = await Promise.all([isBulk ? recentJobs(promotion, params.jobId, ctx).catch(() => null) : null, codes?.load()]);
   return h("article", {},
     h("p", { class: "crumbs" }, h("a", { href: "#/promotions" }, "All promotions")),
     h("h1", { tabindex: "-1" }, promotion.name),
@@ -29,8 +29,8 @@ function details(promotion) {
     ["Id", String(promotion.id)],
     ["Type", kindOf(promotion)],
     ["Status", promotion.status ?? ""],
-    ["Starts", promotion.start_date ?? ""],
-    ["Ends", promotion.end_date ?? "—"],
+    ["Starts", formatTime(promotion.start_date)],
+    ["Ends", promotion.end_date ? formatTime(promotion.end_date) : "—"],
   ];
   return h("dl", { class: "details" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
 }
