@@ -6,10 +6,12 @@ so the tests share the session's stack without depending on each other.
 
 import csv
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.base_path_proxy import under_base_path
 from tests.e2e.conftest import LocalStack
 from tests.e2e.console_steps import api, new_bulk_promotion, open_promotion, sign_in, stored_codes
 
@@ -231,3 +233,17 @@ def test_console_sign_out_clears_session_storage(page: Page, stack: LocalStack) 
     assert page.evaluate("sessionStorage.length") == 0
     page.goto(f"{stack.base_url}/console#/promotions/1")
     expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+
+
+def test_console_works_under_an_api_gateway_stage_prefix(page: Page, stack: LocalStack) -> None:
+    # Given the API behind a base path, as API Gateway serves it under its stage /v1
+    promotion_id = new_bulk_promotion(stack, "Console under a stage")
+    with under_base_path(stack.base_url, "/v1") as base_url:
+        # When the marketer opens /v1/console, signs in and generates codes
+        sign_in(page, replace(stack, base_url=base_url))
+        page.goto(f"{base_url}/console#/promotions/{promotion_id}")
+        page.get_by_label("Batch size").fill("3")
+        page.get_by_role("button", name="Generate").click()
+        # Then every asset and API call went through the base path, and the codes are made
+        expect(page.get_by_role("list", name="Generated 3 codes").get_by_role("listitem")).to_have_count(3)
+    assert len(stored_codes(stack, promotion_id)) == 3

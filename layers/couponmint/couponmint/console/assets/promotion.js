@@ -18,8 +18,8 @@ export async function promotionView(params, ctx) {
     h("p", { class: "crumbs" }, h("a", { href: "#/promotions" }, "All promotions")),
     h("h1", { tabindex: "-1" }, promotion.name),
     details(promotion),
-    isBulk && ctx.session.canWrite ? generateSection(promotion, ctx, { onCodes: reload }) : null,
     params.jobId ? jobPanel(promotion, params.jobId, ctx, { onDone: reload }) : null,
+    isBulk && ctx.session.canWrite ? generateSection(promotion, ctx, { onCodes: reload }) : null,
     jobs,
     codes ? codes.element : h("p", {}, "Automatic promotions apply without codes."));
 }
