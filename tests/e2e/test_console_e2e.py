@@ -33,6 +33,9 @@ def test_console_sign_in_keeps_the_token_in_the_tabs_session_storage_only(page: 
     assert page.evaluate("localStorage.length") == 0
     assert page.context.cookies() == []
     assert stack.token not in page.url
+    # And the stack's log of the requests the console made does not hold it either
+    assert stack.log is not None
+    assert stack.token not in stack.log.read_text()
 
 
 def test_console_sign_in_with_an_unknown_token_says_so_beside_the_token(page: Page, stack: LocalStack) -> None:

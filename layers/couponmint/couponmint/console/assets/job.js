@@ -14,6 +14,14 @@ const WORDS = {
   CANCELLED: "Cancelled",
 };
 
+function isWebUrl(text) {
+  try {
+    return ["https:", "http:"].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export function jobPanel(promotion, jobId, ctx, { onDone }) {
   const status = h("p", { class: "job-status" }, "Loading the job…");
   const fill = h("div", { class: "fill" });
@@ -32,7 +40,7 @@ export function jobPanel(promotion, jobId, ctx, { onDone }) {
     fill.style.width = `${percent}%`;
     const failed = job.failed ? `, ${formatNumber(job.failed)} failed` : "";
     status.textContent = `${WORDS[job.status] ?? job.status}: ${formatNumber(job.generated)} of ${formatNumber(job.quantity)} codes${failed}.`;
-    if (job.status === "COMPLETED" && job.download_url) {
+    if (job.status === "COMPLETED" && isWebUrl(job.download_url)) {
       // A link, not a fetch: the presigned S3 URL is another origin, reached by navigation only.
       outcome.replaceChildren(h("a", { class: "button", href: job.download_url, rel: "noreferrer" }, "Download CSV"));
     } else if (job.error) {
