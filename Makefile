@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: install run test unit integration e2e lint format build bench bench-quick clean openapi
+.PHONY: install run test unit integration e2e lint format build bench bench-quick clean openapi screenshots
 
 install: $(STAMP)
 
@@ -57,6 +57,11 @@ clean:
 # Regenerate the committed OpenAPI document (a test fails when it drifts from the routes and models).
 openapi: install
 	$(BIN)/couponmint openapi > docs/openapi.json
+
+# The console's main pages in headless Chromium (Debian's package, installed when missing) for the README.
+screenshots: install
+	$(BIN)/pytest tests/e2e/console_screenshots.py -q
+	@ls -1 docs/img/console-*.png
 
 # Benchmarks (docs/benchmarks.md): bench-quick writes bench/results/quick.json in under 3 minutes; bench also
 # rewrites docs/benchmarks.md and its plots. Their extra packages (nanoid, matplotlib, ...) go into the same venv.

@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.api import admission, codegen, codes, errors, jobs, promotions
+from couponmint.api import admission, codegen, codes, console, errors, jobs, promotions
 from couponmint.api.methods import answer_other_methods
 from couponmint.api.openapi import serve_description
 from couponmint.api.resolver import CouponmintResolver
@@ -14,7 +14,15 @@ from couponmint.observability import logger, metrics, tracer
 app = CouponmintResolver()
 serve_description(app)
 # Order matters where paths overlap: codes (`/promotions/codes`) before promotions (`/promotions/<id>`).
-for router in (admission.router, errors.router, codegen.router, jobs.router, codes.router, promotions.router):
+for router in (
+    admission.router,
+    errors.router,
+    console.router,
+    codegen.router,
+    jobs.router,
+    codes.router,
+    promotions.router,
+):
     app.include_router(router)
 answer_other_methods(app)
 

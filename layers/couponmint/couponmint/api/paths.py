@@ -2,6 +2,7 @@
 
 import re
 
+from couponmint import console
 from couponmint.errors import NotFound
 from couponmint.logic.pagination import integer_id
 
@@ -15,8 +16,8 @@ BATCH = f"{CODEGEN}/batches/<batch_id>"
 JOBS = f"{CODEGEN}/jobs"
 JOB = f"{JOBS}/<job_id>"
 
-# What needs no token: the API's own description.
-OPEN_PATHS = frozenset({"/openapi.json", "/swagger"})
+# What needs no token: the API's own description, and the console's pages (which call the API with one).
+OPEN_PATHS = frozenset({"/openapi.json", "/swagger", *console.PATHS})
 STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
 
 
