@@ -571,8 +571,13 @@ class PartitionModelProxy:
     def stats(self, top: int = 50) -> dict[str, Any]:
         return self.model.stats(top)
 
-    def reset(self) -> None:
-        self.model.reset()
+    def reset(self, limits: ModelLimits | None = None) -> None:
+        """Full buckets and zero counters; with `limits`, the model runs at those from now on."""
+        if limits is not None and limits != self.limits:
+            self.limits = limits
+            self.model = ThroughputModel(limits)
+        else:
+            self.model.reset()
 
     # ------------------------------------------------------------------ schemas
     def schema(self, table: str) -> TableSchema:
@@ -802,6 +807,20 @@ class _ProxyHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._serve("GET")
+
+
+_OFF = frozenset({"", "0", "off", "false", "no"})
+_ON = frozenset({"on", "true", "yes"})
+
+
+def limits_from(setting: str | None, table_wru: float | None = None) -> ModelLimits | None:
+    """The model's limits from a setting: unset or "off" → no model; "on" → the default scale; a number → that
+    scale (1 runs at AWS's own numbers). `table_wru` (AWS units a second) stands for a warm throughput."""
+    if setting is None or setting.strip().lower() in _OFF:
+        return None
+    text = setting.strip().lower()
+    scale = DEFAULT_SCALE if text in _ON else float(text)
+    return ModelLimits(scale=scale, table_wru=table_wru or AWS_ON_DEMAND_START_WRU)
 
 
 def start_partition_model(upstream: str, limits: ModelLimits | None = None, *, port: int = 0) -> PartitionModelProxy:
