@@ -11,10 +11,13 @@ from couponmint_dev.local.partition_model import (
     ModelLimits,
     ThroughputModel,
     hottest_keys,
+    limits_from,
     throttled_requests,
     throttling_exception,
     transaction_canceled,
 )
+from couponmint_dev.local.stack import build_parser
+from couponmint_dev.settings import get_local_settings
 
 
 class Clock:
@@ -150,3 +153,36 @@ def test_errors_are_dynamodbs() -> None:
         {"Code": "ThrottlingError", "Message": TABLE_THROTTLED_MESSAGE},
         {"Code": "None"},
     ]
+
+
+# ------------------------------------------------------------------ turning it on
+@pytest.mark.parametrize(
+    ("setting", "table_wru", "expected"),
+    [
+        (None, None, None),
+        ("", None, None),
+        ("off", None, None),
+        ("0", None, None),
+        ("on", None, ModelLimits()),
+        ("TRUE", None, ModelLimits()),
+        ("0.5", None, ModelLimits(scale=0.5)),
+        ("1", 40_000, ModelLimits(scale=1, table_wru=40_000)),
+    ],
+)
+def test_limits_from_a_setting(setting: str | None, table_wru: float | None, expected: ModelLimits | None) -> None:
+    assert limits_from(setting, table_wru) == expected
+
+
+def test_the_local_run_command_takes_the_model_as_a_flag_or_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    parser = build_parser()
+    assert parser.parse_args(["run"]).partition_model is None
+    assert parser.parse_args(["run", "--partition-model"]).partition_model == "on"
+    assert parser.parse_args(["run", "--partition-model=0.2", "--warm-throughput", "40000"]).warm_throughput == 40_000
+    monkeypatch.setenv("COUPONMINT_PARTITION_MODEL", "0.25")
+    monkeypatch.setenv("COUPONMINT_PARTITION_MODEL_TABLE_WRU", "40000")
+    settings = get_local_settings()
+    assert limits_from(settings.partition_model, settings.partition_model_table_wru) == ModelLimits(
+        scale=0.25, table_wru=40_000
+    )
