@@ -379,12 +379,13 @@ def test_a_bulk_job_into_one_promotion(
 ) -> None:
     """Today every code of a promotion writes its gsi1 entry under `STORE#<s>#PROMOTION#<id>`: one partition.
 
-    The table is given a warm throughput of 40,000 units a second (docs/scaling.md's step 2), so that only
-    partition keys can throttle. With one index key per promotion the job throttles on it; once that key is
-    sharded (the codes' gsi1pk then differs from the promotion's key) the same job must not throttle on gsi1
-    and must finish with every code. Which of the two holds is read from the keys the codes were written under.
+    The table's own limit is put out of reach (a warm throughput of 400,000 units a second, 40,000 at this
+    scale, far above what the local stack writes), so that only partition keys can throttle. With one index
+    key per promotion the job throttles on it; once that key is sharded (the codes' gsi1pk then differs from
+    the promotion's key) the same job must not throttle on gsi1 and must finish with every code. Which of the
+    two holds is read from the keys the codes were written under.
     """
-    behind_model.reset(ModelLimits(table_wru=40_000))
+    behind_model.reset(ModelLimits(table_wru=400_000))
     poller = SqsPoller.from_template(TEMPLATE, generator_handler, resources, retry_visibility_seconds=1)
     poller.start()
     try:

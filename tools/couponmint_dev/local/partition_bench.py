@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="keep the functions' logs (on stdout)")
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every answer that records no metric makes Powertools warn (as in `couponmint local run`): noise here.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     limits = None if args.no_model else ModelLimits(scale=args.scale, table_wru=args.warm_throughput)
     with contextlib.ExitStack() as quiet:
         if not args.verbose:  # the functions log to stdout (Powertools); the result is printed alone
