@@ -1,6 +1,7 @@
 """The partition model's token buckets (couponmint_dev.local.partition_model.ThroughputModel), on a fake clock."""
 
 import json
+import threading
 
 import pytest
 
@@ -57,6 +58,27 @@ def test_one_key_takes_its_limit_then_throttles_until_it_refills(clock: Clock) -
     assert not refused.admitted and refused.exhausted == (("t", None, "hot"),)
     clock.now += 0.25  # 25 units come back
     assert sum(m.admit([put("hot")]).admitted for _ in range(40)) == 25
+
+
+def test_concurrent_writers_never_overdraw_a_key(clock: Clock) -> None:
+    m = model(clock)  # the clock stands still: exactly the bucket's 100 units can pass
+    admitted: list[bool] = []
+    lock = threading.Lock()
+
+    def write() -> None:
+        for _ in range(50):
+            result = m.admit([put("hot"), put("elsewhere", index="gsi1")]).admitted
+            with lock:
+                admitted.append(result)
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(admitted) == 100 and len(admitted) == 400
+    (hot,) = hottest_keys(m.stats(), index=None, n=1)
+    assert (hot.wcu, hot.throttled_requests) == (100, 300)
 
 
 def test_the_same_rate_over_many_keys_is_not_throttled_below_the_table_limit(clock: Clock) -> None:

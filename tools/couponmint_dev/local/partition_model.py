@@ -611,38 +611,37 @@ class PartitionModelProxy:
             return self._upstream.send(method, path, headers, body)
         try:
             request = json.loads(body)
-            return self._write(operation, request, method, path, headers, body)
+            writes = self._writes(operation, request)
+            group = self._charges(writes, transactional=operation == "TransactWriteItems")
         except (UpstreamError, UpdateNotEvaluated, KeyError, TypeError, ValueError) as error:
-            # A request the model cannot read goes on as it is: DynamoDB Local answers it (often with
-            # the validation error it deserves); the model must never make a valid request fail.
+            # A request the model cannot read goes on as it is: DynamoDB Local answers it (often with the
+            # validation error it deserves); the model must never make a valid request fail.
             logger.warning("partition model passes %s on uncharged: %r", operation, error)
             return self._upstream.send(method, path, headers, body)
-
-    def _write(
-        self,
-        operation: str,
-        request: dict[str, Any],
-        method: str,
-        path: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-    ) -> Answer:
         if operation == "BatchWriteItem":
-            return self._batch_write(request, method, path, headers)
-        if operation == "TransactWriteItems":
-            actions = request["TransactItems"]
-            group = self._charges([self._action(action) for action in actions], transactional=True)
-            admission = self.model.admit(group)
-            self.model.count(operation, throttled=not admission.admitted)
-            if not admission.admitted:
-                return transaction_canceled(len(actions), admission)
-            return self._upstream.send(method, path, headers, body)
-        group = self._charges([(operation, request)], transactional=False)
+            return self._batch_write(request, group, method, path, headers, body)
         admission = self.model.admit(group)
         self.model.count(operation, throttled=not admission.admitted)
-        if not admission.admitted:
-            return throttling_exception(admission.exhausted, self._arn)
-        return self._upstream.send(method, path, headers, body)
+        if admission.admitted:
+            return self._upstream.send(method, path, headers, body)
+        if operation == "TransactWriteItems":
+            return transaction_canceled(len(group), admission)
+        return throttling_exception(admission.exhausted, self._arn)
+
+    @classmethod
+    def _writes(cls, operation: str, request: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
+        """The request's item writes, each as (PutItem | UpdateItem | DeleteItem | ConditionCheck, its fields)."""
+        if operation == "TransactWriteItems":
+            return [cls._action(action) for action in request["TransactItems"]]
+        if operation == "BatchWriteItem":
+            return [
+                ("PutItem", {"TableName": table, "Item": write["PutRequest"]["Item"]})
+                if "PutRequest" in write
+                else ("DeleteItem", {"TableName": table, "Key": write["DeleteRequest"]["Key"]})
+                for table, writes in request["RequestItems"].items()
+                for write in writes
+            ]
+        return [(operation, request)]
 
     @staticmethod
     def _action(action: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
@@ -703,15 +702,19 @@ class PartitionModelProxy:
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
-    def _batch_write(self, request: dict[str, Any], method: str, path: str, headers: list[tuple[str, str]]) -> Answer:
+    def _batch_write(
+        self,
+        request: dict[str, Any],
+        group: list[WriteCharges],
+        method: str,
+        path: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+    ) -> Answer:
+        """Each item of a batch on its own: those that fit are written, the others returned unprocessed."""
         entries = [(table, write) for table, writes in request["RequestItems"].items() for write in writes]
-        writes = [
-            ("PutItem", {"TableName": table, "Item": write["PutRequest"]["Item"]})
-            if "PutRequest" in write
-            else ("DeleteItem", {"TableName": table, "Key": write["DeleteRequest"]["Key"]})
-            for table, write in entries
-        ]
-        group = self._charges(writes, transactional=False)
+        if not entries:  # not a valid batch: DynamoDB Local says why
+            return self._upstream.send(method, path, headers, body)
         admitted: dict[str, list[Any]] = {}
         unprocessed: dict[str, list[Any]] = {}
         exhausted: list[tuple[str, str | None, str | None]] = []
@@ -726,7 +729,7 @@ class PartitionModelProxy:
         if not admitted:
             return throttling_exception(exhausted, self._arn)
         if not unprocessed:
-            return self._upstream.send(method, path, headers, json.dumps(request).encode())
+            return self._upstream.send(method, path, headers, body)
         answer = self._upstream.send(method, path, headers, json.dumps({**request, "RequestItems": admitted}).encode())
         if answer.status != 200:
             return answer
@@ -776,9 +779,10 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def _answer(self, answer: Answer) -> None:
-        self.send_response(answer.status)
+        self.send_response(answer.status)  # with this server's own Date and Server headers
         for name, value in answer.headers:
-            self.send_header(name, value)
+            if name.lower() not in ("date", "server"):
+                self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
         self.wfile.write(answer.body)
