@@ -158,7 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=log_format)
+    # The stack's own lines (requests, failures) get a handler of their own: loading a handler makes
+    # Powertools filter the root logger's handlers by name, and "couponmint" is in "couponmint_dev".
+    own_lines = logging.StreamHandler()
+    own_lines.setFormatter(logging.Formatter(log_format))
+    logging.getLogger("couponmint_dev").addHandler(own_lines)
+    logging.getLogger("couponmint_dev").propagate = False
     # botocore logs where it found credentials and endpoints at INFO: noise here.
     logging.getLogger("botocore").setLevel(logging.WARNING)
     # Every answer that records no metric (an error, a read) makes Powertools warn: noise in a terminal.
