@@ -1,12 +1,16 @@
 """`couponmint local run`: the whole service on 127.0.0.1, without an AWS account or Docker.
 
 Start order (stop runs it backwards): local AWS services → template.yaml's resources → the functions'
-environment exported into this process (`couponmint.config.export_environment`, the one place) and cached
-clients reset → demo seed → SQS poller for GeneratorFunction → schedules → HTTP API for ApiFunction. The
-API answers `GET /health` with 200 only once all of that is up.
+environment exported into this process (`couponmint.config.export_environment`, the one place), the IAM check
+(`--iam`, iam/) installed and cached clients reset → demo seed → SQS poller for GeneratorFunction → schedules →
+HTTP API for ApiFunction. The API answers `GET /health` with 200 only once all of that is up.
 
 With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across restarts; SQS and S3
 (moto) are in memory and start empty each time. `--in-memory` keeps nothing.
+
+Every AWS call a function makes is held against its role in template.yaml (`--iam enforce`, the default:
+a call the role does not allow fails with AccessDenied, as on AWS, and is logged; `warn` only logs it;
+`--iam-report FILE` also appends each violation to FILE as a JSON line).
 """
 
 import argparse
@@ -24,6 +28,7 @@ from types import FrameType
 
 from couponmint.adapters.aws import reset_clients
 from couponmint_dev.local.http_api import LocalApiServer
+from couponmint_dev.local.iam import IamMode, install
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.poller import SqsPoller
 from couponmint_dev.local.resources import LocalResources, create_resources
@@ -61,7 +66,14 @@ def _stop_all(stoppers: list[Callable[[], None]]) -> None:
             logger.exception("error while stopping the local stack")
 
 
-def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: int | None = None) -> RunningStack:
+def start_stack(
+    *,
+    port: int,
+    data_dir: Path | None,
+    retry_visibility_seconds: int | None = None,
+    iam: IamMode = IamMode.ENFORCE,
+    iam_report: Path | None = None,
+) -> RunningStack:
     """Start the local stack (see the module docstring); `data_dir=None` keeps everything in memory."""
     stoppers: list[Callable[[], None]] = []
     try:
@@ -69,6 +81,9 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
         stoppers.append(aws.stop)
         resources = create_resources(aws, RESOURCE_PREFIX)
         export_environment({**aws.environment(), **resources.process_environment()})
+        checker = install(iam, iam_report).use(resources)
+        if iam is not IamMode.OFF:
+            checker.roles()  # the template's roles expanded now: a policy the check cannot read fails the start
         reset_clients()
         seed = seed_demo(resources.tables["CouponTable"])
 
@@ -117,7 +132,9 @@ def _print_welcome(stack: RunningStack) -> None:
     print("\n".join(lines), flush=True)
 
 
-def run(port: int, data_dir: Path | None, retry_visibility_seconds: int | None) -> None:
+def run(
+    port: int, data_dir: Path | None, retry_visibility_seconds: int | None, iam: IamMode, iam_report: Path | None
+) -> None:
     """Start the stack, print how to use it, and serve until SIGINT or SIGTERM."""
     stopping = threading.Event()
 
@@ -127,7 +144,13 @@ def run(port: int, data_dir: Path | None, retry_visibility_seconds: int | None) 
     # Installed before starting, so a signal during start-up still stops what started.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, request_stop)
-    stack = start_stack(port=port, data_dir=data_dir, retry_visibility_seconds=retry_visibility_seconds)
+    stack = start_stack(
+        port=port,
+        data_dir=data_dir,
+        retry_visibility_seconds=retry_visibility_seconds,
+        iam=iam,
+        iam_report=iam_report,
+    )
     try:
         _print_welcome(stack)
         stopping.wait()
@@ -153,6 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="redeliver failed batches after SECONDS instead of the queue's VisibilityTimeout "
         "(default: COUPONMINT_LOCAL_RETRY_VISIBILITY_SECONDS, else the template's)",
     )
+    run_parser.add_argument(
+        "--iam",
+        type=IamMode,
+        choices=list(IamMode),
+        default=IamMode.ENFORCE,
+        help="hold each function's AWS calls against its role in template.yaml: enforce (refuse what it does "
+        "not allow, as AWS does), warn (log only) or off (default: enforce)",
+    )
+    run_parser.add_argument(
+        "--iam-report", type=Path, default=None, metavar="FILE", help="also append each IAM violation to FILE"
+    )
     return parser
 
 
@@ -160,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=logging.INFO, format=log_format)
-    # The stack's own lines (requests, failures) get a handler of their own: loading a handler makes
+    # The stack's own lines (requests, IAM violations) get a handler of their own: loading a handler makes
     # Powertools filter the root logger's handlers by name, and "couponmint" is in "couponmint_dev".
     own_lines = logging.StreamHandler()
     own_lines.setFormatter(logging.Formatter(log_format))
@@ -174,7 +208,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = args.port if args.port is not None else settings.port
     retry_after = args.retry_after if args.retry_after is not None else settings.local_retry_visibility_seconds
     try:
-        run(port=port, data_dir=None if args.in_memory else args.data_dir, retry_visibility_seconds=retry_after)
+        run(
+            port=port,
+            data_dir=None if args.in_memory else args.data_dir,
+            retry_visibility_seconds=retry_after,
+            iam=args.iam,
+            iam_report=args.iam_report,
+        )
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise
