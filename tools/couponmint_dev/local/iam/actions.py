@@ -86,11 +86,9 @@ _TRANSACT_ACTIONS = {
 
 
 def _transact_items(params: Mapping[str, Any], region: str) -> list[Need]:
-    return [
-        (_TRANSACT_ACTIONS[kind], _table_arn(body["TableName"], region))
-        for item in params["TransactItems"]
-        for kind, body in item.items()
-    ]
+    # A claim transaction holds 100 items of one or two kinds on one table: judge each kind and table once.
+    kinds = dict.fromkeys((kind, body["TableName"]) for item in params["TransactItems"] for kind, body in item.items())
+    return [(_TRANSACT_ACTIONS[kind], _table_arn(table, region)) for kind, table in kinds]
 
 
 def _everything(action: str) -> Needs:
