@@ -125,7 +125,8 @@ def test_iam_check_calls_outside_any_function_are_not_checked(checker: IamChecke
 def test_iam_check_an_operation_the_map_does_not_know_fails_loudly(checker: IamChecker) -> None:
     with running_as("ApiFunction"), pytest.raises(UnmappedOperation, match=r"dynamodb\.ListBackups"):
         client("dynamodb").list_backups()
-    assert [v.call for v in checker.take_new()] == ["dynamodb.ListBackups"]
+    [violation] = checker.take_new()
+    assert str(violation).startswith("ApiFunction called dynamodb.ListBackups, which the IAM check cannot judge")
 
 
 def test_iam_check_threads_and_executor_tasks_belong_to_the_invocation_that_started_them(checker: IamChecker) -> None:

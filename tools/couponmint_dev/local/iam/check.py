@@ -51,6 +51,9 @@ class IamMode(enum.StrEnum):
 # How AWS answers a denied call, per service: error code and HTTP status.
 _DENIAL_CODES = {"dynamodb": ("AccessDeniedException", 400), "sqs": ("AccessDenied", 403), "s3": ("AccessDenied", 403)}
 _HOOK_ID = "couponmint-local-iam"
+# The action of a violation the check could not judge (an operation it does not know, a function not in the
+# template): never allowed, so it fails the tests like any refused call.
+UNJUDGED = "?"
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,8 @@ class Violation:
     reason: str
 
     def __str__(self) -> str:
+        if self.action == UNJUDGED:
+            return f"{self.function} called {self.call}, which the IAM check cannot judge: {self.reason}"
         return f"{self.function} is not allowed {self.action} on {self.resource} ({self.call}: {self.reason})"
 
 
@@ -77,6 +82,7 @@ class IamChecker:
         self._roles: dict[str, FunctionRole] | None = None
         self._lock = threading.Lock()
         self._violations: list[Violation] = []
+        self._logged: set[Violation] = set()
         self._taken = 0
 
     def use(self, resources: LocalResources) -> "IamChecker":
@@ -86,6 +92,9 @@ class IamChecker:
         return self
 
     def roles(self) -> dict[str, FunctionRole]:
+        roles = self._roles
+        if roles is not None:
+            return roles
         with self._lock:
             if self._roles is None:
                 if self._resources is None:
@@ -113,12 +122,12 @@ class IamChecker:
         try:
             wanted = needs(service, operation, params, region)
         except UnmappedOperation as error:
-            self._record(Violation(function_id, "?", "?", call, str(error)))
+            self._record(Violation(function_id, UNJUDGED, "", call, str(error)))
             if fail:
                 raise
             return
         if role is None:
-            self._record(Violation(function_id, "*", "*", call, "not a function of template.yaml"))
+            self._record(Violation(function_id, UNJUDGED, "", call, "it is not a function of template.yaml"))
             return
         for action, resource in wanted:
             decision = role.policy.decide(action, resource)
@@ -139,7 +148,8 @@ class IamChecker:
 
     def _record(self, violation: Violation) -> None:
         with self._lock:
-            first = all(v != violation for v in self._violations)
+            first = violation not in self._logged
+            self._logged.add(violation)
             self._violations.append(violation)
             if self._report is not None:
                 with self._report.open("a", encoding="utf-8") as report:
