@@ -1,9 +1,9 @@
 """`couponmint local run`: the whole service on 127.0.0.1, without an AWS account or Docker.
 
 Start order (stop runs it backwards): local AWS services → template.yaml's resources → the functions'
-environment exported into this process (`couponmint.config.export_environment`, the one place) and cached
-clients reset → demo seed → SQS poller for GeneratorFunction → schedules → HTTP API for ApiFunction. The
-API answers `GET /health` with 200 only once all of that is up.
+environment exported into this process (`couponmint.config.export_environment`, the one place), the IAM check
+(`--iam`, iam/) installed and cached clients reset → demo seed → SQS poller for GeneratorFunction → schedules →
+HTTP API for ApiFunction. The API answers `GET /health` with 200 only once all of that is up.
 
 With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across restarts; SQS and S3
 (moto) are in memory and start empty each time. That loses nothing: DynamoDB decides, and queued work and
@@ -14,6 +14,10 @@ gets it made again when it is read. `--in-memory` keeps nothing.
 With `--partition-model[=SCALE]` (or COUPONMINT_PARTITION_MODEL) the functions reach DynamoDB Local through
 the partition model (partition_model.py, docs/partition-model.md), which throttles writes as DynamoDB's
 partitions would; off by default, and then not in the path at all.
+
+Every AWS call a function makes is held against its role in template.yaml (`--iam enforce`, the default:
+a call the role does not allow fails with AccessDenied, as on AWS, and is logged; `warn` only logs it;
+`--iam-report FILE` also appends each violation to FILE as a JSON line).
 """
 
 import argparse
@@ -34,6 +38,7 @@ from types import FrameType
 
 from couponmint.adapters.aws import reset_clients
 from couponmint_dev.local.http_api import ENV_PATH, LocalApiServer
+from couponmint_dev.local.iam import IamMode, install
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.partition_model import ModelLimits, PartitionModelProxy, limits_from, start_partition_model
 from couponmint_dev.local.poller import start_pollers
@@ -79,6 +84,8 @@ def start_stack(
     data_dir: Path | None,
     retry_visibility_seconds: int | None = None,
     partition_model: ModelLimits | None = None,
+    iam: IamMode = IamMode.ENFORCE,
+    iam_report: Path | None = None,
 ) -> RunningStack:
     """Start the local stack (see the module docstring); `data_dir=None` keeps everything in memory."""
     stoppers: list[Callable[[], None]] = []
@@ -93,6 +100,9 @@ def start_stack(
             environment["AWS_ENDPOINT_URL_DYNAMODB"] = model.url
         resources = create_resources(aws, RESOURCE_PREFIX)
         export_environment({**environment, **resources.process_environment()})
+        checker = install(iam, iam_report).use(resources)
+        if iam is not IamMode.OFF:
+            checker.roles()  # the template's roles expanded now: a policy the check cannot read fails the start
         reset_clients()
         seed = seed_demo(resources.tables["CouponTable"])
 
@@ -163,6 +173,8 @@ def run(
     port: int,
     data_dir: Path | None,
     retry_visibility_seconds: int | None,
+    iam: IamMode,
+    iam_report: Path | None,
     partition_model: ModelLimits | None = None,
 ) -> None:
     """Start the stack, print how to use it, and serve until SIGINT or SIGTERM."""
@@ -179,6 +191,8 @@ def run(
         data_dir=data_dir,
         retry_visibility_seconds=retry_visibility_seconds,
         partition_model=partition_model,
+        iam=iam,
+        iam_report=iam_report,
     )
     try:
         _print_welcome(stack)
@@ -204,6 +218,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="redeliver failed batches after SECONDS instead of the queue's VisibilityTimeout "
         "(default: COUPONMINT_LOCAL_RETRY_VISIBILITY_SECONDS, else the template's)",
+    )
+    run_parser.add_argument(
+        "--iam",
+        type=IamMode,
+        choices=list(IamMode),
+        default=IamMode.ENFORCE,
+        help="hold each function's AWS calls against its role in template.yaml: enforce (refuse what it does "
+        "not allow, as AWS does), warn (log only) or off (default: enforce)",
+    )
+    run_parser.add_argument(
+        "--iam-report", type=Path, default=None, metavar="FILE", help="also append each IAM violation to FILE"
     )
     run_parser.add_argument(
         "--partition-model",
@@ -246,14 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "env":
         print_environment(args.url or CliSettings().url)
         return 0
-    log_format = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.basicConfig(level=logging.INFO)
-    logging.root.handlers[0].setFormatter(log_format)
-    # The local stack's own log has a handler of its own: Powertools' Logger(service="couponmint") filters the
-    # root handlers to drop every logger whose name contains "couponmint" (its deduplication filter).
-    own = logging.StreamHandler()
-    own.setFormatter(log_format)
-    logging.getLogger("couponmint_dev").addHandler(own)
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=logging.INFO, format=log_format)
+    # The stack's own lines (requests, IAM violations) get a handler of their own: loading a handler makes
+    # Powertools filter the root logger's handlers by name, and "couponmint" is in "couponmint_dev".
+    own_lines = logging.StreamHandler()
+    own_lines.setFormatter(logging.Formatter(log_format))
+    logging.getLogger("couponmint_dev").addHandler(own_lines)
     logging.getLogger("couponmint_dev").propagate = False
     # botocore logs where it found credentials and endpoints at INFO: noise here.
     logging.getLogger("botocore").setLevel(logging.WARNING)
@@ -272,6 +296,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=None if args.in_memory else args.data_dir,
             retry_visibility_seconds=retry_after,
             partition_model=model,
+            iam=args.iam,
+            iam_report=args.iam_report,
         )
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
