@@ -22,7 +22,6 @@ from botocore.exceptions import ClientError
 from couponmint.adapters import idempotency
 from couponmint.adapters.aws import reset_clients, sqs_client
 from couponmint.adapters.factory import repositories
-from couponmint_dev.local.capacity import apply_update, item_size
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.partition_model import (
     INDEX_THROTTLED_MESSAGE,
@@ -33,6 +32,8 @@ from couponmint_dev.local.partition_model import (
     start_partition_model,
     throttled_requests,
 )
+from couponmint_dev.local.partition_model.item_size import item_size
+from couponmint_dev.local.partition_model.update_expression import apply_update
 from couponmint_dev.local.poller import SqsPoller
 from couponmint_dev.local.resources import LocalResources
 from couponmint_dev.local.services import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, REGION, LocalAws

@@ -1,20 +1,12 @@
-"""Write-unit arithmetic of the partition model (couponmint_dev.local.capacity) against AWS's documented rules."""
+"""Write-unit arithmetic of the partition model (item sizes, charges, update images) against AWS's documented rules."""
 
 import base64
 
 import pytest
 
-from couponmint_dev.local.capacity import (
-    Charge,
-    IndexSchema,
-    TableSchema,
-    UpdateNotEvaluated,
-    apply_update,
-    item_size,
-    number_size,
-    write_charges,
-    write_units,
-)
+from couponmint_dev.local.partition_model.charges import Charge, IndexSchema, TableSchema, write_charges
+from couponmint_dev.local.partition_model.item_size import item_size, number_size, write_units
+from couponmint_dev.local.partition_model.update_expression import UpdateNotEvaluated, apply_update
 
 # The shape of couponmint's table (template.yaml): pk/sk, gsi1 (codes of a promotion), sparse gsi2 (open jobs).
 TABLE = TableSchema(
