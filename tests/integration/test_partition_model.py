@@ -13,10 +13,8 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from couponmint.adapters import idempotency
@@ -32,14 +30,12 @@ from couponmint_dev.local.partition_model import (
     start_partition_model,
     throttled_requests,
 )
-from couponmint_dev.local.partition_model.item_size import item_size
 from couponmint_dev.local.partition_model.update_expression import apply_update
 from couponmint_dev.local.poller import SqsPoller
 from couponmint_dev.local.resources import LocalResources
-from couponmint_dev.local.services import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, REGION, LocalAws
+from couponmint_dev.local.services import LocalAws
 from tests.integration.helpers import TEMPLATE, HttpAnswer, Store
-
-KB = 1024
+from tests.integration.partition_model_support import KB, client_for, create_table, item, put_all, stored
 
 
 # ---------------------------------------------------------------------------------------- fixtures
@@ -56,17 +52,6 @@ def fresh_model(proxy: PartitionModelProxy) -> None:
     proxy.reset(ModelLimits())
 
 
-def client_for(endpoint: str, attempts: int = 1) -> Any:
-    return boto3.client(
-        "dynamodb",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        aws_access_key_id=DUMMY_ACCESS_KEY,
-        aws_secret_access_key=DUMMY_SECRET_KEY,
-        config=Config(retries={"mode": "standard", "total_max_attempts": attempts}),
-    )
-
-
 @pytest.fixture(scope="module")
 def client(proxy: PartitionModelProxy) -> Any:
     """Through the model, without retries: each throttle surfaces."""
@@ -81,46 +66,7 @@ def direct(local_aws: LocalAws) -> Any:
 
 @pytest.fixture(scope="module")
 def table(direct: Any) -> str:
-    """A table shaped like couponmint's: pk/sk and an index gsi1 (gsi1pk, gsi1sk), on demand."""
-    name = f"pm-{uuid.uuid4().hex[:8]}"
-    direct.create_table(
-        TableName=name,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": a, "AttributeType": t} for a, t in (("pk", "S"), ("sk", "S"), ("g", "S"), ("gs", "N"))
-        ],
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": "gsi1",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "gs", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-    )
-    direct.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
-    return name
-
-
-def item(pk: str, sk: str = "S", size: int = 100, **extra: Any) -> dict[str, Any]:
-    """An item of `size` bytes, as DynamoDB counts them."""
-    body = {"pk": {"S": pk}, "sk": {"S": sk}, **extra}
-    padding = max(1, size - item_size(body) - len("data"))
-    return {**body, "data": {"S": "x" * padding}}
-
-
-def stored(direct: Any, table: str, pk: str, sk: str = "S") -> bool:
-    return "Item" in direct.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True)
-
-
-def put_all(client: Any, table: str, items: list[dict[str, Any]]) -> list[ClientError]:
-    errors = []
-    for entry in items:
-        try:
-            client.put_item(TableName=table, Item=entry)
-        except ClientError as error:
-            errors.append(error)
-    return errors
+    return create_table(direct)
 
 
 # ---------------------------------------------------------------------------------------- the model
@@ -206,6 +152,7 @@ def test_index_entries_are_charged_on_the_index_key(
     items = [item(f"c-{uuid.uuid4().hex}", size=2500, g={"S": index_key}, gs={"N": str(i)}) for i in range(150)]
     unprocessed: list[Any] = []
     batch_errors = []
+    started = time.monotonic()
     for start in range(0, 150, 25):
         writes = [{"PutRequest": {"Item": entry}} for entry in items[start : start + 25]]
         try:
@@ -223,7 +170,9 @@ def test_index_entries_are_charged_on_the_index_key(
     assert raised.value.response["Error"]["Code"] == "ThrottlingException"
     assert raised.value.response["Error"]["Message"] == INDEX_THROTTLED_MESSAGE
     # Then the batch writes came back partly unprocessed (a batch's throttled items are returned, not failed)
-    assert len(unprocessed) >= 60
+    # (at most a second's worth and the refill got through, however slow the machine is)
+    elapsed = time.monotonic() - started
+    assert unprocessed and 3 * (150 - len(unprocessed)) <= 100 + 100 * elapsed + 3
     assert not any(stored(direct, table, w["PutRequest"]["Item"]["pk"]["S"]) for w in unprocessed)
     # And the model charged the index key, not the items' own keys
     stats = proxy.stats()
@@ -303,8 +252,17 @@ def test_reads_pass_through_and_stats_are_served_over_http(client: Any, table: s
     assert client.describe_table(TableName=table)["Table"]["TableName"] == table
     stats = requests.get(f"{proxy.url}/_model/stats", timeout=5).json()
     assert stats["limits"]["scale"] == 0.1 and stats["limits"]["key_wcu_per_second"] == 100
-    assert stats["operations"]["PutItem"] == {"requests": 1, "throttled": 0}
-    assert "GetItem" not in stats["operations"]
+    assert stats["operations"]["PutItem"] == {
+        "requests": 1,
+        "throttled": 0,
+        "items": 1,
+        "throttled_items": 0,
+        "wcu": 1,
+        "rru": 0,
+        "unmodelled": 0,
+    }
+    # Reads are counted (an eventually consistent read of a small item is half a unit), never throttled
+    assert stats["operations"]["GetItem"]["rru"] == 0.5 and stats["operations"]["GetItem"]["throttled"] == 0
     assert requests.post(f"{proxy.url}/_model/reset", timeout=5).json() == {"reset": True}
     assert proxy.stats()["operations"] == {}
 

@@ -13,13 +13,14 @@ One module per reason to change:
 - buckets.py: the token buckets and their counters; stats.py: reading the counters;
 - item_size.py: item sizes and units; charges.py: table schemas and what a write costs on which key;
 - update_expression.py: UpdateItem's after image; charging.py: the charges of a request's item writes;
-- writes.py: a request's item writes (the JSON protocol);
+- writes.py: a request's item writes (the JSON protocol); partiql.py: PartiQL statements as item writes;
+- reads.py: a read's units (counted, never throttled); counters.py: what each operation (and tag) was charged;
 - errors.py: DynamoDB's answers; upstream.py: the connections to DynamoDB Local;
 - proxy.py: charge, then forward or refuse; server.py: the proxy's HTTP server; __main__.py: the proxy alone.
 
-Not modelled (docs/partition-model.md): reads (RCU), adaptive capacity and split for heat, on-demand growth
-past the table's limit, the per-table account quota (40,000 units a second by default), partitions shared
-by several keys, item size limits, provisioned mode.
+Not modelled (docs/partition-model.md): read limits (reads are counted, not throttled), adaptive capacity and
+split for heat, on-demand growth past the table's limit, the per-table account quota (40,000 units a second by
+default), partitions shared by several keys, item size limits, provisioned mode.
 """
 
 from couponmint_dev.local.partition_model.errors import INDEX_THROTTLED_MESSAGE, TABLE_THROTTLED_MESSAGE

@@ -2,8 +2,8 @@
 
 A group of item writes (one request, or one item of a batch) is admitted whole or not at all: every bucket it
 touches must hold its units (a request larger than a bucket passes when the bucket is full, and overdraws it).
-The counters say, per table and index and per key: units charged, requests throttled, units refused; per
-operation: requests, throttled requests, statements or items, units, and writes the model could not read.
+The counters say, per table and index and per key: units charged, requests throttled, units refused (what
+each operation was charged is counted by counters.py).
 """
 
 import threading
@@ -67,7 +67,6 @@ class ThroughputModel:
         self.limits = limits
         self._clock = clock
         self._lock = threading.Lock()
-        self._operations: dict[str, dict[str, int]] = {}
         self.reset()
 
     def reset(self) -> None:
@@ -75,15 +74,8 @@ class ThroughputModel:
         with self._lock:
             self._keys: dict[KeyId, _Meter] = {}
             self._resources: dict[ResourceId, _ResourceTotals] = {}
-            self._operations = {}
             self._started = self._clock()
             self._prune_at = self.limits.max_tracked_keys
-
-    def count(self, operation: str, *, throttled: bool) -> None:
-        with self._lock:
-            counters = self._operations.setdefault(operation, {"requests": 0, "throttled": 0})
-            counters["requests"] += 1
-            counters["throttled"] += int(throttled)
 
     def admit(self, group: Sequence[Iterable[Charge]]) -> Admission:
         """Charge every write of `group` at once, or none of them when any bucket would be overdrawn."""
@@ -161,7 +153,7 @@ class ThroughputModel:
         self._prune_at = max(self.limits.max_tracked_keys, 2 * len(self._keys))
 
     def stats(self, top: int = 50) -> dict[str, Any]:
-        """Counters: per table / index, the `top` keys by throttled requests then units, per operation."""
+        """Counters: per table / index, and the `top` keys by throttled requests then units."""
         with self._lock:
             keys: list[dict[str, Any]] = [
                 {
@@ -194,13 +186,11 @@ class ThroughputModel:
                 }
                 for (table, index), totals in self._resources.items()
             ]
-            operations = {name: dict(counters) for name, counters in self._operations.items()}
             elapsed = self._clock() - self._started
         keys.sort(key=lambda entry: (-entry["throttled_requests"], -entry["wcu"]))
         return {
             "limits": self.limits.describe(),
             "elapsed_seconds": round(elapsed, 3),
-            "operations": operations,
             "resources": resources,
             "keys": keys[:top],
         }

@@ -1,7 +1,8 @@
 """What a request's item writes cost: their tables' schemas and the items before them, read from DynamoDB Local.
 
 The model reads the item before each write (a consistent GetItem / BatchGetItem of its own, not charged) to
-know its size and its index keys, and computes UpdateItem's result from its update expression.
+know its size and its index keys, and computes UpdateItem's result from its update expression. A PartiQL
+INSERT is charged as a put over no item, without a read.
 """
 
 import json
@@ -18,6 +19,9 @@ from couponmint_dev.local.partition_model.writes import ItemWrite
 from couponmint_dev.local.services import ACCOUNT_ID, REGION
 
 logger = logging.getLogger(__name__)
+
+_PUTS = frozenset({"PutItem", "InsertItem"})
+_ITEM_WRITES = _PUTS | {"UpdateItem", "DeleteItem"}
 
 
 def key_text(key: Mapping[str, Any]) -> str:
@@ -59,21 +63,23 @@ class Charger:
         """The charges of each write (a ConditionCheck costs no write units), reading the items before."""
         keyed: list[tuple[str, Mapping[str, Any], TableSchema, Item] | None] = []
         for kind, fields in writes:
-            if kind not in ("PutItem", "UpdateItem", "DeleteItem"):
+            if kind not in _ITEM_WRITES:
                 keyed.append(None)
                 continue
             schema = self.schema(fields["TableName"])
-            key = schema.key_of(fields["Item"]) if kind == "PutItem" else dict(fields["Key"])
+            key = schema.key_of(fields["Item"]) if kind in _PUTS else dict(fields["Key"])
             keyed.append((kind, fields, schema, key))
-        before = self._items_before([(entry[2].name, entry[3]) for entry in keyed if entry is not None])
+        # An INSERT writes only where no item is (or fails, charged as if it had written): nothing to read.
+        read = [(entry[2].name, entry[3]) for entry in keyed if entry is not None and entry[0] != "InsertItem"]
+        before = self._items_before(read)
         group: list[WriteCharges] = []
         for entry in keyed:
             if entry is None:
                 group.append(WriteCharges())
                 continue
             kind, fields, schema, key = entry
-            old = before.get((schema.name, key_text(key)))
-            if kind == "PutItem":
+            old = None if kind == "InsertItem" else before.get((schema.name, key_text(key)))
+            if kind in _PUTS:
                 new: Item | None = dict(fields["Item"])
             elif kind == "DeleteItem":
                 new = None

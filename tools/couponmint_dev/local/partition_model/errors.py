@@ -15,7 +15,11 @@ As DynamoDB answers for an on-demand table (HTTP 400, JSON 1.0, with the body's 
 - a TransactWriteItems: `TransactionCanceledException` ("Transaction cancelled, please refer cancellation
   reasons for specific reasons [None, ThrottlingError]") whose `CancellationReasons` hold `ThrottlingError`,
   with the message above, for each action charged to a bucket that ran out, and `None` for the others.
-  botocore does not retry it.
+  botocore does not retry it. An ExecuteTransaction (PartiQL) is cancelled the same way.
+- a BatchExecuteStatement (PartiQL) some of whose statements fit: those are run, and each of the others answers
+  `{"TableName": <table>, "Error": {"Code": "ThrottlingError", "Message": <the message above>}}` in its place
+  in `Responses` (HTTP 200); none fit: the ThrottlingException above for the whole request. An
+  ExecuteStatement is throttled like a single write.
 (ProvisionedThroughputExceededException, `com.amazonaws.dynamodb.v20120810#...`, "The level of configured
 provisioned throughput for the table was exceeded...", is the provisioned-mode error; the template's table
 is on demand, so the model answers as on-demand.)
@@ -33,6 +37,12 @@ Sources:
 - AWS, "Understanding GSI write throttling and back pressure" (developerguide/gsi-throttling.html) and the
   Knowledge Center's "dynamodb-gsi-throttling-table": an index short of write capacity throttles the
   base-table write, and the exception names the index.
+- AWS, BatchStatementError API reference (the per-statement codes: `ThrottlingError`,
+  `ProvisionedThroughputExceeded` for provisioned mode, `RequestLimitExceeded`, ...), the BatchExecuteStatement
+  API reference ("A HTTP 200 response does not mean that all statements in the BatchExecuteStatement
+  succeeded"; its errors: ThrottlingException, RequestLimitExceeded, InternalServerError) and a throttled
+  statement's answer as AWS sent it (github.com/boto/boto3/issues/3834: `{'Error': {'Code': 'ThrottlingError',
+  'Message': 'Throughput exceeds the current capacity of your table or index. ...'}, 'TableName': ...}`).
 - AWS, BatchWriteItem API reference: throttled items return in `UnprocessedItems`; an error only when none
   of the items could be processed.
 """
@@ -92,17 +102,25 @@ def _throttling_reasons(
     return reasons
 
 
+def throttled_message(exhausted: Iterable[tuple[str, str | None, str | None]]) -> str:
+    """The table's message, or the indexes' when an index ran out."""
+    return INDEX_THROTTLED_MESSAGE if any(index for _, index, _ in exhausted) else TABLE_THROTTLED_MESSAGE
+
+
+def statement_throttled(table: str, exhausted: Iterable[tuple[str, str | None, str | None]]) -> dict[str, Any]:
+    """A throttled statement's place in BatchExecuteStatement's `Responses`."""
+    return {"TableName": table, "Error": {"Code": "ThrottlingError", "Message": throttled_message(exhausted)}}
+
+
 def throttling_exception(
     exhausted: Sequence[tuple[str, str | None, str | None]], arn_of: Callable[[str], str]
 ) -> Answer:
     """The ThrottlingException an on-demand table answers a throttled write with."""
-    by_index = any(index for _, index, _ in exhausted)
-    message = INDEX_THROTTLED_MESSAGE if by_index else TABLE_THROTTLED_MESSAGE
     return json_answer(
         400,
         {
             "__type": THROTTLING_TYPE,
-            "message": message,
+            "message": throttled_message(exhausted),
             "throttlingReasons": _throttling_reasons(exhausted, arn_of),
         },
     )
@@ -110,8 +128,7 @@ def throttling_exception(
 
 def transaction_canceled(count: int, admission: Admission) -> Answer:
     """TransactionCanceledException with `ThrottlingError` for the actions charged to an exhausted bucket."""
-    by_index = any(index for _, index, _ in admission.exhausted)
-    message = INDEX_THROTTLED_MESSAGE if by_index else TABLE_THROTTLED_MESSAGE
+    message = throttled_message(admission.exhausted)
     reasons: list[dict[str, str]] = [
         {"Code": "ThrottlingError", "Message": message} if position in admission.throttled_items else {"Code": "None"}
         for position in range(count)

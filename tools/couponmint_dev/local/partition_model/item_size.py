@@ -5,8 +5,10 @@
   byte, a list or map 3 bytes plus its elements, each element one byte more (AWS, "DynamoDB item sizes and
   formats", docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
 - A write costs one unit per started KB of the item (1,024 bytes, at least one unit); a transactional write
-  two units per KB (AWS, "DynamoDB read and write operations", developerguide/read-write-operations.html, and
-  "How AWS Pricing Works — Amazon DynamoDB", whitepapers/latest/how-aws-pricing-works/amazon-dynamodb.html).
+  two units per KB. A strongly consistent read costs one unit per started 4 KB, an eventually consistent read
+  half that, a transactional read twice (AWS, "DynamoDB read and write operations",
+  developerguide/read-write-operations.html, and "How AWS Pricing Works — Amazon DynamoDB",
+  whitepapers/latest/how-aws-pricing-works/amazon-dynamodb.html).
 """
 
 import base64
@@ -17,6 +19,7 @@ from typing import Any
 
 Item = dict[str, Any]
 KB = 1024
+READ_UNIT_BYTES = 4 * KB
 
 
 def number_size(text: str) -> int:
@@ -68,3 +71,12 @@ def write_units(size: int, *, transactional: bool = False) -> int:
     """Write units of one item write: one per started KB (at least one), twice that in a transaction."""
     units = max(1, math.ceil(size / KB))
     return units * 2 if transactional else units
+
+
+def read_units(size: int, *, consistent: bool = True, transactional: bool = False) -> float:
+    """Read units of one item read (or one Query's items): one per started 4 KB (at least one); an eventually
+    consistent read half that, a transactional read twice."""
+    units = max(1, math.ceil(size / READ_UNIT_BYTES))
+    if transactional:
+        return float(units * 2)
+    return float(units) if consistent else units / 2
