@@ -48,6 +48,10 @@ next while the ratios move much less. Repeats are summarised as median, min and 
   kernel's million codes), the stack, DynamoDB Local (a JVM, `-Xmx1g`, serial GC) and moto.
 - **Jobs** (`bench/jobs.py`): `POST .../codegen/jobs {"quantity": N}` polled to COMPLETED, against the floor's
   aggregate rate with 10 writers (the generator's concurrency); peak RSS sampled during each job.
+- **AWS model** (`bench/aws_model.py`): a job of 6,250 codes (25 batches, more than a job's window of 20) on a
+  second stack, traced call by call (`bench/trace.py`) behind the partition model at a scale where it only
+  counts; a steady batch's calls, CPU and units, and what a job costs once, are turned into a million codes'
+  time and cost on AWS (scaling.md).
 - Profiles: `python -m bench.profile` (py-spy on the stack process, flamegraphs and summaries in
   bench/results/), `python -m bench.trace` (every AWS call and garbage-collector pause of the stack, timed:
   calls per request and the timeline of the median request).
@@ -160,6 +164,22 @@ def _jobs_section(results: dict[str, Any]) -> str:
     )
 
 
+def _aws_section(results: dict[str, Any]) -> str:
+    aws = results["details"].get("aws_model")
+    if not aws:
+        reason = results.get("aws_skipped") or "this run predates it"
+        return f"## A million codes on AWS (the model)\n\nNot in this run: {reason}.\n"
+    return (
+        "## A million codes on AWS (the model)\n\n"
+        "`bench/aws_model.py` computes it from a job traced in this run (`bench/job_trace.py`: the stack behind the\n"
+        "partition model, which only counts), the template's parameters and AWS's documented limits and prices;\n"
+        "[scaling.md](scaling.md) explains every line. With the template's defaults plus the documented warm\n"
+        f"throughput: **{results['aws_million_codes_s']} s** and **${results['aws_million_codes_usd']}** (targets\n"
+        f"≤ 60 s, ≤ $1.30); binding: {results['aws_binding_ceiling']}.\n\n"
+        f"```\n{aws['text']}\n```\n"
+    )
+
+
 def render_benchmarks(results: dict[str, Any]) -> str:
     memory = results["peak_rss_mb"]
     memory_table = markdown_table(
@@ -208,4 +228,5 @@ Peak RSS over the whole run:
 {memory_table}
 
 {_jobs_section(results)}
+{_aws_section(results)}
 {FINDINGS}"""

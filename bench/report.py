@@ -50,6 +50,14 @@ def headline_rows(results: dict[str, Any]) -> list[list[str]]:
                     _met(ratio["median"] <= 1.5),
                 ]
             )
+    for key, label, unit in (
+        ("aws_million_codes_s", "AWS: a million codes (model), s", "{:.1f} s"),
+        ("aws_million_codes_usd", "AWS: a million codes (model), $", "${:.3f}"),
+    ):
+        target = targets.get(key)
+        if target is not None:
+            value = "skipped" if target["value"] is None else unit.format(target["value"])
+            rows.append([label, value, "", "", target["target"], _met(target["met"])])
     job = targets["job_vs_floor"]
     if job["value"] is None:
         rows.append(["job ÷ floor", "skipped", "", "", job["target"], "—"])
@@ -132,6 +140,10 @@ def print_table(results: dict[str, Any]) -> None:
     print("peak RSS (MB): " + ", ".join(f"{name} {memory.get(name, 0):,.0f}" for name in PROCESSES))
     if results["job_skipped"]:
         print(f"jobs: skipped: {results['job_skipped']}")
+    aws = results["details"].get("aws_model")
+    if aws:
+        print()
+        print(aws["text"])
     if "formats" in results["details"]:
         print()
         print(formats_table(results["details"]["formats"]))

@@ -4,8 +4,9 @@ The request: `POST /stores/demo/v3/promotions/1/codegen {"batch_size": 250}` ove
 (API → SQS → generator → DynamoDB Local + S3 → API), timed at the client until the 201 with 250 codes.
 
 The floor: the conditional writes those 250 codes need and nothing else, made from this process straight to
-the stack's DynamoDB Local with the generator's own adapter (`CouponTable.claim_codes`: TransactWriteItems of
-up to 100 Puts, `attribute_not_exists(pk) OR batch_id = :batch`, the same item shape), fresh codes each time.
+the stack's DynamoDB Local with the generator's own adapter (`BatchRepository.claim` of a codegen request's
+batch: TransactWriteItems of up to 100 Puts, `attribute_not_exists(pk) OR batch_id = :batch`, the same item
+shape), fresh codes each time.
 
 Both run at the same concurrency (clients each making requests one after another), in alternating rounds, so
 both see the same machine; the ratio of the medians is taken per round.
@@ -25,7 +26,7 @@ import requests
 
 from bench.stack import BULK_PROMOTION_ID, DEMO_STORE, LocalStackProcess
 from bench.stats import Spread, percentile
-from couponmint.adapters.table import CouponTable
+from couponmint.adapters.repositories import Repositories
 from couponmint.logic.codes import BASE_ALPHABET, make_codes
 from couponmint.models.codegen import CodeFormat
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord
@@ -204,13 +205,14 @@ def floor_batch(store_hash: str = FLOOR_STORE) -> tuple[BatchRecord, list[CodeRe
 
 def floor_client(stack: LocalStackProcess, table_name: str) -> Client:
     """Its own boto3 resource, claiming 250 fresh codes per call with the generator's adapter."""
-    table = CouponTable(stack.dynamodb().Table(table_name), stack.dynamodb_writer())  # type: ignore[attr-defined]
+    resource = stack.dynamodb().Table(table_name)  # type: ignore[attr-defined]
+    batches = Repositories.over(resource, stack.dynamodb_writer()).batches
 
     def prepare() -> Callable[[], None]:
         batch, records = floor_batch()
 
         def claim() -> None:
-            taken = table.claim_codes(batch, records)
+            taken = batches.claim(batch, records)
             if taken:
                 raise RuntimeError(f"the floor's fresh codes collided: {sorted(taken)[:3]}")
 

@@ -1,6 +1,6 @@
-"""The benchmark runner: kernel, request and (when it exists) bulk-job benchmarks in one run.
+"""The benchmark runner: kernel, request and bulk-job benchmarks, and the AWS model, in one run.
 
-`python -m bench --quick` (make bench-quick, under 3 minutes) writes bench/results/quick.json;
+`python -m bench --quick` (make bench-quick, about 3 minutes on an idle machine) writes bench/results/quick.json;
 `python -m bench` (make bench) writes bench/results/full.json, the plots and docs/benchmarks.md.
 Every figure is measured in the run that writes it; ratios are to baselines measured in the same run.
 """
@@ -15,7 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import aws_model
+from bench.aws_profile import measure
 from bench.formats import FormatsSettings, run_formats
+from bench.job_trace import trace_job
 from bench.jobs import JobRun, JobsUnavailable, jobs_available, run_jobs
 from bench.kernel import KernelResult, KernelSettings, run_kernel
 from bench.machine import describe_machine
@@ -53,6 +56,9 @@ TARGETS = (
     Target("kernel_vs_nanoid", at_least=10),
     Target("request_vs_floor", at_most=1.5),
     Target("job_vs_floor", at_least=0.7),
+    # A million codes on AWS, computed from a traced job (bench/aws_model.py; issue 12).
+    Target("aws_million_codes_s", at_most=60),
+    Target("aws_million_codes_usd", at_most=1.30),
 )
 
 
@@ -62,6 +68,8 @@ class Plan:
     kernel: KernelSettings
     request: RequestSettings
     job_quantities: tuple[int, ...]
+    # The job traced for the AWS model: more batches than a job's window (20), so that some release the next.
+    aws_trace_codes: int = 6_250
 
 
 QUICK = Plan(
@@ -139,6 +147,15 @@ def run(plan: Plan) -> dict[str, Any]:
     finally:
         stack.stop()
 
+    log("aws model: a job traced behind the partition model (counting, never throttling), then a million codes")
+    aws: dict[str, Any] = {}
+    try:
+        batch, job = measure(trace_job(plan.aws_trace_codes, log))
+        aws = aws_model.results(batch, job)
+    except (RuntimeError, ValueError, OSError) as error:
+        log(f"aws model: skipped: {error}")
+        aws = {"aws_skipped": str(error)}
+
     request_vs_floor, p50, p99 = _headline_request(levels)
     job_codes_per_s, job_vs_floor = _job_figures(jobs, levels)
     results: dict[str, Any] = {
@@ -161,6 +178,12 @@ def run(plan: Plan) -> dict[str, Any]:
         },
         "formats_words_in_checked": sum(f["words_in_checked"] for f in formats["charsets"].values()),
         "peak_rss_mb": peak_rss,
+        "aws_million_codes_s": aws.get("aws_million_codes_s"),
+        "aws_million_codes_usd": aws.get("aws_million_codes_usd"),
+        "aws_million_codes_s_without_warm_throughput": aws.get("aws_million_codes_s_without_warm_throughput"),
+        "aws_million_codes_s_proposed": aws.get("aws_million_codes_s_proposed"),
+        "aws_binding_ceiling": aws.get("aws_binding_ceiling"),
+        "aws_skipped": aws.get("aws_skipped"),
         "details": {
             "kernel": {
                 "settings": asdict(kernel.settings),
@@ -176,6 +199,7 @@ def run(plan: Plan) -> dict[str, Any]:
             },
             "jobs": [asdict(job) for job in jobs],
             "formats": formats,
+            "aws_model": aws.get("details"),
         },
     }
     results["targets"] = {

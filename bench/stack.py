@@ -57,6 +57,8 @@ class LocalStackProcess:
     token: str = BENCH_TOKEN
     # What to run instead of `couponmint local run` (bench/what_if.py runs the stack with patches applied).
     command: tuple[str, ...] = (str(COUPONMINT_COMMAND), "local", "run")
+    # Variables added to the stack's environment (bench/job_trace.py names its trace file).
+    environment: dict[str, str] = field(default_factory=dict)
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     pids: dict[str, int] = field(default_factory=dict, init=False)
     _services: list[psutil.Process] = field(default_factory=list, init=False, repr=False)
@@ -67,7 +69,7 @@ class LocalStackProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> "LocalStackProcess":
-        environment = {**os.environ, "COUPONMINT_DEMO_TOKEN": self.token}
+        environment = {**os.environ, "COUPONMINT_DEMO_TOKEN": self.token, **self.environment}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(

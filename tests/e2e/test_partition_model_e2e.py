@@ -1,4 +1,5 @@
-"""`couponmint local run --partition-model`: the functions reach DynamoDB Local through the partition model."""
+"""`couponmint local run --partition-model`: the functions reach DynamoDB Local through the partition model, the
+interactive lane (a codegen request) and the job lane (JobFunction on JobQueue: a bulk job) alike."""
 
 import re
 import time
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from couponmint_dev.client import JobClient
 from couponmint_dev.local.partition_model import throttled_requests
 from tests.e2e.conftest import CLIENT_TIMEOUT_SECONDS, LocalStack, running_stack
 
@@ -49,10 +51,34 @@ def test_e2e_the_local_stack_runs_behind_the_partition_model(modelled_stack: Loc
     stats = requests.get(url, timeout=5).json()
     assert stats["operations"]["TransactWriteItems"]["requests"] >= 3
 
-    def gsi1_wcu(document: dict[str, Any]) -> float:
-        return sum(
-            r["wcu"] for r in document["resources"] if r["table"].endswith("CouponTable") and r["index"] == "gsi1"
-        )
-
     assert 1 <= gsi1_wcu(stats) - gsi1_wcu(before) <= 10
     assert throttled_requests(stats) == 0
+
+
+def gsi1_wcu(document: dict[str, Any]) -> float:
+    return sum(r["wcu"] for r in document["resources"] if r["table"].endswith("CouponTable") and r["index"] == "gsi1")
+
+
+JOB_CODES = 1_000
+JOB_SECONDS = 120
+
+
+def test_e2e_a_bulk_job_runs_in_the_job_lane_behind_the_partition_model(modelled_stack: LocalStack) -> None:
+    assert modelled_stack.log is not None
+    url = stats_url(modelled_stack.log)
+    before = requests.get(url, timeout=5).json()
+    claims_before = before["operations"].get("BatchExecuteStatement", {}).get("items", 0)
+    # When a client starts a job of 1,000 codes (4 batches) and waits for it
+    jobs = JobClient(modelled_stack.base_url, modelled_stack.store_hash, modelled_stack.token)
+    job = jobs.start(1, {"quantity": JOB_CODES})
+    deadline = time.monotonic() + JOB_SECONDS
+    while job["status"] not in ("COMPLETED", "FAILED", "CANCELLED") and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = jobs.get(1, job["id"])
+    # Then it made every code, its claims (PartiQL inserts) were charged one by one, each of its batches wrote
+    # one entry on gsi1, nothing was throttled and nothing went uncharged
+    assert (job["status"], job["generated"]) == ("COMPLETED", JOB_CODES), job
+    stats = requests.get(url, timeout=5).json()
+    assert stats["operations"]["BatchExecuteStatement"]["items"] - claims_before >= JOB_CODES
+    assert gsi1_wcu(stats) - gsi1_wcu(before) >= 4
+    assert throttled_requests(stats) == 0 and stats["unmodelled"] == 0

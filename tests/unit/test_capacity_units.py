@@ -1,20 +1,13 @@
-"""Write-unit arithmetic of the partition model (couponmint_dev.local.capacity) against AWS's documented rules."""
+"""Write-unit arithmetic of the partition model (item sizes, charges, update images) against AWS's documented rules."""
 
 import base64
 
 import pytest
 
-from couponmint_dev.local.capacity import (
-    Charge,
-    IndexSchema,
-    TableSchema,
-    UpdateNotEvaluated,
-    apply_update,
-    item_size,
-    number_size,
-    write_charges,
-    write_units,
-)
+from couponmint_dev.local.partition_model.charges import Charge, IndexSchema, TableSchema, write_charges
+from couponmint_dev.local.partition_model.item_size import item_size, number_size, read_units, write_units
+from couponmint_dev.local.partition_model.partiql import StatementNotModelled, statement_write
+from couponmint_dev.local.partition_model.update_expression import UpdateNotEvaluated, apply_update
 
 # The shape of couponmint's table (template.yaml): pk/sk, gsi1 (codes of a promotion), sparse gsi2 (open jobs).
 TABLE = TableSchema(
@@ -255,3 +248,91 @@ def test_update_of_a_missing_item_creates_it_from_its_key() -> None:
 def test_update_it_cannot_evaluate_is_refused(expression: str) -> None:
     with pytest.raises(UpdateNotEvaluated):
         apply_update({**KEY}, KEY, expression, None, {":one": n(1)})
+
+
+# ---------------------------------------------------------------------------------------- PartiQL and reads
+def key_names(table: str) -> tuple[str, ...]:
+    return ("pk", "sk")
+
+
+def test_an_insert_statement_is_a_put_over_no_item_with_its_parameters_in_place() -> None:
+    statement = "INSERT INTO \"t\" VALUE {'pk': ?, 'sk': 'CODE', 'n': 5, 'l': [?, TRUE], 's': <<'a', 'b'>>}"
+    assert statement_write(statement, [s("P"), n(7)], key_names) == (
+        "InsertItem",
+        {
+            "TableName": "t",
+            "Item": {
+                "pk": s("P"),
+                "sk": s("CODE"),
+                "n": n(5),
+                "l": {"L": [n(7), {"BOOL": True}]},
+                "s": {"SS": ["a", "b"]},
+            },
+        },
+    )
+
+
+def test_an_update_statement_is_the_update_item_of_the_same_actions() -> None:
+    write = statement_write(
+        'UPDATE "t" SET n = n + ?, m.x = ? REMOVE gone SET tags = set_add(tags, ?) '
+        "WHERE pk = ? AND sk = ? AND attribute_exists(pk) RETURNING ALL NEW *",
+        [n(1), s("v"), {"SS": ["c"]}, s("P"), s("S")],
+        key_names,
+    )
+    assert write is not None and write[0] == "UpdateItem"
+    fields = write[1]
+    key = {"pk": s("P"), "sk": s("S")}
+    before = {**key, "n": n(41), "m": {"M": {}}, "gone": s("x"), "tags": {"SS": ["a"]}}
+    after = apply_update(
+        before,
+        fields["Key"],
+        fields["UpdateExpression"],
+        fields["ExpressionAttributeNames"],
+        fields["ExpressionAttributeValues"],
+    )
+    assert fields["Key"] == key
+    assert after == {**key, "n": n(42), "m": {"M": {"x": s("v")}}, "tags": {"SS": ["a", "c"]}}
+
+
+def test_a_delete_statement_names_its_item_by_the_where_clauses_equalities() -> None:
+    write = statement_write(
+        'DELETE FROM "t" WHERE "sk" = ? AND pk = ? AND version = ?', [s("S"), s("P"), n(3)], key_names
+    )
+    assert write == ("DeleteItem", {"TableName": "t", "Key": {"pk": s("P"), "sk": s("S")}})
+
+
+def test_a_select_is_a_read_and_exists_a_condition_check() -> None:
+    assert statement_write('SELECT * FROM "t" WHERE pk = ?', [s("P")], key_names) is None
+    exists = 'EXISTS(SELECT * FROM "t" WHERE pk = ? AND sk = ?)'
+    assert statement_write(exists, [s("P"), s("S")], key_names) == ("ConditionCheck", {"TableName": "t"})
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        'DELETE FROM "t" WHERE pk = ? OR sk = ?',  # which item?
+        'UPDATE "t" SET a = ? WHERE pk = ?',  # not the whole key
+        'UPDATE "t" SET a = b * ? WHERE pk = ? AND sk = ?',
+        'INSERT INTO "t" VALUE [?]',
+        "INSERT INTO \"t\" VALUE {'pk': ?, 'sk': ?}",  # more ? than Parameters
+        "MERGE INTO t",
+    ],
+)
+def test_a_statement_the_model_cannot_read_is_refused(statement: str) -> None:
+    with pytest.raises(StatementNotModelled):
+        statement_write(statement, [s("P")], key_names)
+
+
+@pytest.mark.parametrize(
+    ("size", "consistent", "transactional", "units"),
+    [
+        (0, True, False, 1),
+        (4096, True, False, 1),
+        (4097, True, False, 2),
+        (5000, False, False, 1),
+        (100, False, False, 0.5),
+        (100, True, True, 2),
+    ],
+)
+def test_read_units_are_per_started_4_kb(size: int, consistent: bool, transactional: bool, units: float) -> None:
+    assert read_units(size, consistent=consistent, transactional=transactional) == units

@@ -1,22 +1,19 @@
-"""The partition model's token buckets (couponmint_dev.local.partition_model.ThroughputModel), on a fake clock."""
+"""The partition model's token buckets (couponmint_dev.local.partition_model.buckets), on a fake clock."""
 
 import json
 import threading
 
 import pytest
 
-from couponmint_dev.local.capacity import Charge
-from couponmint_dev.local.partition_model import (
+from couponmint_dev.local.partition_model.buckets import Admission, ThroughputModel
+from couponmint_dev.local.partition_model.charges import Charge
+from couponmint_dev.local.partition_model.errors import (
     TABLE_THROTTLED_MESSAGE,
-    Admission,
-    ModelLimits,
-    ThroughputModel,
-    hottest_keys,
-    limits_from,
-    throttled_requests,
     throttling_exception,
     transaction_canceled,
 )
+from couponmint_dev.local.partition_model.limits import ModelLimits, limits_from
+from couponmint_dev.local.partition_model.stats import hottest_keys, throttled_requests
 from couponmint_dev.local.stack import build_parser
 from couponmint_dev.settings import get_local_settings
 

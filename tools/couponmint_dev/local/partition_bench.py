@@ -5,9 +5,11 @@
 
 Starts the stack in memory (`start_stack` with the model, as `couponmint local run --partition-model` does,
 failed batches redelivered after 1 s), starts a job of `--codes` codes into the demo store's BULK
-promotion over HTTP, waits for it to end (or `--timeout`), and prints one JSON document: the job's outcome and
-elapsed time, the requests the model throttled (all, and on each index), the hottest partition keys with
-the units charged to them, and the model's limits. `--out FILE` writes the same document to FILE.
+promotion over HTTP (the job runs in the job lane: JobFunction fed by JobQueue, as the template declares),
+waits for it to end (or `--timeout`), and prints one JSON document: the job's outcome and elapsed time, the
+requests the model throttled (all, and on each index), the writes it could not read (unmodelled), the
+hottest partition keys with the units charged to them, the read units, each operation's counters (the job's
+claims are BatchExecuteStatement's statements) and the model's limits. `--out FILE` writes it to FILE.
 """
 
 import argparse
@@ -66,8 +68,11 @@ def run_job(codes: int, limits: ModelLimits | None, timeout: float) -> dict[str,
             "throttled_requests": throttled_requests(stats),
             "throttled_requests_on_table": throttled_requests(stats, index=None),
             "throttled_requests_by_index": {index: throttled_requests(stats, index=index) for index in indexes},
+            # Writes the model could not read (forwarded uncharged): 0 unless the code writes something new.
+            "unmodelled": stats["unmodelled"],
             "hottest_keys": [vars(key) for key in hottest_keys(stats, n=5)],
             "resources": stats["resources"],
+            "reads": stats["reads"],
             "operations": stats["operations"],
             "limits": stats["limits"],
         }
