@@ -10,10 +10,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 from couponmint.adapters.factory import repositories
-from couponmint.api.paths import OPEN_PATHS, store_of
+from couponmint.api.paths import OPEN_PATHS, READING_POSTS, REDEMPTION_LANE, store_of
 from couponmint.config import get_settings
 from couponmint.errors import NotFound, PayloadTooLarge
-from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, RateState
+from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, REDEMPTION_LANE_NAME, RateState
 from couponmint.service import accounts, limits
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -39,11 +39,18 @@ def admit() -> None:
         stores.tokens,
         event.headers.get("X-Auth-Token"),
         store_hash,
-        modifies=event.http_method.upper() not in READ_METHODS,
+        modifies=modifies(event.http_method, event.path),
     )
-    state = limits.count_request(stores.limits, store_hash)
+    lane = REDEMPTION_LANE_NAME if REDEMPTION_LANE.match(event.path) else ""
+    state = limits.count_request(stores.limits, store_hash, lane=lane)
     router.append_context(rate=state)
     limits.refuse_if_exceeded(state)
+
+
+def modifies(method: str, path: str) -> bool:
+    """Whether a request needs the modify scope: every method but GET, HEAD and OPTIONS, except validate (a POST
+    that changes nothing, so a read-only token may check a code)."""
+    return method.upper() not in READ_METHODS and not READING_POSTS.match(path)
 
 
 def admission(app: Any, next_middleware: NextMiddleware) -> Response[Any]:
