@@ -212,3 +212,32 @@ def test_redemptions_list_newest_first_with_cursors(store: Store, call_api: Call
     # And an unknown code, or a code of another promotion, is 404
     assert call_api("GET", v3(store, "promotions/1/codes/999999/redemptions"), None, store.token).status == 404
     assert call_api("GET", v3(store, f"promotions/2/codes/{code['id']}/redemptions"), None, store.token).status == 404
+
+
+def test_redemptions_count_against_their_own_quota_not_the_management_apis(store: Store, call_api: Caller) -> None:
+    # Given a store whose operator set 2 redemption-lane requests a minute, and 3 management ones
+    repositories().limits.set_store_limits(
+        store.store_hash, request_quota=3, window_ms=60_000, redemption_quota=2, redemption_window_ms=60_000
+    )
+    add_code(call_api, store, "QUOTA")
+    # When it validates and redeems three times
+    body = json.dumps({"code": "QUOTA", "customer": "ann", "order_id": "o1"})
+    answers = [
+        call_api("POST", v3(store, "promotions/codes/validate"), body, store.token),
+        call_api("POST", v3(store, "promotions/codes/redemptions"), body, store.token),
+        call_api("POST", v3(store, "promotions/codes/redemptions"), body, store.token),
+    ]
+    # Then the third is refused with 429, counted in the redemption lane's window
+    assert [a.status for a in answers] == [200, 201, 429]
+    assert [a.headers["X-Rate-Limit-Requests-Quota"] for a in answers] == ["2", "2", "2"]
+    assert [a.headers["X-Rate-Limit-Requests-Left"] for a in answers] == ["1", "0", "0"]
+    # And the management API's quota is untouched by them: one request (the code's creation) used
+    listing = call_api("GET", v3(store, "promotions/1/codes"), None, store.token)
+    assert listing.status == 200
+    assert (listing.headers["X-Rate-Limit-Requests-Quota"], listing.headers["X-Rate-Limit-Requests-Left"]) == ("3", "1")
+
+
+def test_redemptions_default_quota_is_6000_per_30_seconds(store: Store, call_api: Caller) -> None:
+    answer = call_api("POST", v3(store, "promotions/codes/validate"), '{"code": "ANY"}', store.token)
+    assert answer.headers["X-Rate-Limit-Requests-Quota"] == "6000"
+    assert answer.headers["X-Rate-Limit-Time-Window-Ms"] == "30000"
