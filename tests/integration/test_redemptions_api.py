@@ -220,21 +220,23 @@ def test_redemptions_count_against_their_own_quota_not_the_management_apis(store
         store.store_hash, request_quota=3, window_ms=60_000, redemption_quota=2, redemption_window_ms=60_000
     )
     add_code(call_api, store, "QUOTA")
-    # When it validates and redeems three times
-    body = json.dumps({"code": "QUOTA", "customer": "ann", "order_id": "o1"})
+    # When it validates, then redeems for two orders
+    bodies = [json.dumps({"code": "QUOTA", "customer": "ann", "order_id": order}) for order in ("o1", "o1", "o2")]
     answers = [
-        call_api("POST", v3(store, "promotions/codes/validate"), body, store.token),
-        call_api("POST", v3(store, "promotions/codes/redemptions"), body, store.token),
-        call_api("POST", v3(store, "promotions/codes/redemptions"), body, store.token),
+        call_api("POST", v3(store, "promotions/codes/validate"), bodies[0], store.token),
+        call_api("POST", v3(store, "promotions/codes/redemptions"), bodies[1], store.token),
+        call_api("POST", v3(store, "promotions/codes/redemptions"), bodies[2], store.token),
     ]
-    # Then the third is refused with 429, counted in the redemption lane's window
+    # Then the third is refused with 429, counted in the redemption lane's window, and wrote nothing
     assert [a.status for a in answers] == [200, 201, 429]
+    assert int(answers[2].headers["X-Retry-After"]) >= 1
     assert [a.headers["X-Rate-Limit-Requests-Quota"] for a in answers] == ["2", "2", "2"]
     assert [a.headers["X-Rate-Limit-Requests-Left"] for a in answers] == ["1", "0", "0"]
     # And the management API's quota is untouched by them: one request (the code's creation) used
     listing = call_api("GET", v3(store, "promotions/1/codes"), None, store.token)
     assert listing.status == 200
     assert (listing.headers["X-Rate-Limit-Requests-Quota"], listing.headers["X-Rate-Limit-Requests-Left"]) == ("3", "1")
+    assert listing.body["data"][0]["current_uses"] == 1
 
 
 def test_redemptions_default_quota_is_6000_per_30_seconds(store: Store, call_api: Caller) -> None:

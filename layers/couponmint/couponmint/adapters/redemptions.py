@@ -18,6 +18,7 @@ one of any number of rollbacks gets through) and what it counted is given back. 
 redemption race only through that item's conditions, so the counts always equal the redemptions in REDEEMED.
 """
 
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -38,12 +39,16 @@ from couponmint.adapters.keys import (
 from couponmint.adapters.promotions import promotion_of
 from couponmint.adapters.uses import USE_SHARDS, UseCounts, code_record, pick_shard, shard_keys, total
 from couponmint.errors import CodeBusy
+from couponmint.logic.expiring import ExpiringCache
 from couponmint.logic.redemptions import Reason, listing_position
 from couponmint.models.records import CodeRecord
 from couponmint.models.redemptions import CodeState, RedeemOutcome, RedemptionRecord, RedemptionStatus
 
 FAILED = "ConditionalCheckFailed"
 _DESERIALIZER = TypeDeserializer()
+# What the codes read lately said (store, upper-cased text → record), to read a code and its surroundings in one
+# round trip (read_code); a guess checked by every read, so it may be kept long.
+_known_codes: ExpiringCache[tuple[str, str], CodeRecord] = ExpiringCache(300.0, size=10_000)
 
 
 class RedemptionRepository:
@@ -54,17 +59,47 @@ class RedemptionRepository:
     # ------------------------------------------------------------------ reads
     def read_code(self, store_hash: str, candidates: Sequence[str], customer: str | None) -> CodeState | None:
         """The first of `candidates` that is a code of the store, with its promotion, its uses and the customer's
-        (when the code limits customers): the code's item, then one BatchGetItem of everything else."""
+        (when the code limits customers).
+
+        The code's item names its promotion, so reading it takes two round trips: the code, then one BatchGetItem
+        of everything else. A code read before is read in one: what its item said (its id, promotion, shards and
+        customer limit, which never change but for the shards' first marking) predicts the other keys, and the
+        BatchGetItem reads its item beside them; when the item is gone or says otherwise, it is read again the
+        long way. So the answer is always what the table holds at the read, never a remembered one.
+        """
+        known = _known_codes.get((store_hash, candidates[0].upper()), time.monotonic()) if candidates else None
+        if known is not None:
+            state = self._read_state(store_hash, known, customer, with_code=True)
+            if state is not None:
+                return state
         item = next(filter(None, (self._table.get(code_key(store_hash, c), consistent=True) for c in candidates)), None)
         if item is None:
             return None
         code = code_record(item)
+        _known_codes.put((store_hash, code.code.upper()), code, time.monotonic())
+        return self._read_state(store_hash, code, customer, with_code=False)
+
+    def _read_state(
+        self, store_hash: str, code: CodeRecord, customer: str | None, *, with_code: bool
+    ) -> CodeState | None:
+        """One BatchGetItem of the code's promotion, shards and customer's uses (and of the code's item itself,
+        `with_code`: None when that item no longer says what `code` says)."""
         promotion = promotion_key(store_hash, code.promotion_id)
         shards = shard_keys(store_hash, code.id, code.use_shards or 0)
         counted = customer is not None and code.max_uses_per_customer > 0
         customer_key = customer_uses_key(store_hash, code.id, customer) if customer is not None and counted else None
-        wanted = [promotion, *shards, *([customer_key] if customer_key else [])]
+        own = code_key(store_hash, code.code)
+        wanted = [*([own] if with_code else []), promotion, *shards, *([customer_key] if customer_key else [])]
         found = {(i["pk"], i["sk"]): i for i in self._table.get_many(wanted, ConsistentRead=True)}
+        if with_code:
+            item = found.get((own["pk"], own["sk"]))
+            current = code_record(item) if item else None
+            if current is None or current.model_dump(exclude={"current_uses"}) != code.model_dump(
+                exclude={"current_uses"}
+            ):
+                _known_codes.forget((store_hash, code.code.upper()))
+                return None
+            code = current
         promotion_item = found.get((promotion["pk"], promotion["sk"]))
         shard_items = [found[(key["pk"], key["sk"])] for key in shards if (key["pk"], key["sk"]) in found]
         customer_item = found.get((customer_key["pk"], customer_key["sk"]), {}) if customer_key else None

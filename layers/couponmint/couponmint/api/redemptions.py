@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from couponmint.adapters.factory import repositories
+from couponmint.api.admission import admitted
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import READ_ERRORS, WRITE_ERRORS, answers
 from couponmint.api.paths import CODE_REDEMPTIONS, REDEMPTION, REDEMPTIONS, VALIDATE, promotion_id_of
@@ -49,7 +50,7 @@ def _now() -> datetime:
 @router.post(VALIDATE, summary="Validate A Coupon Code", responses=answers(200, ValidationResponse, *VALIDATE_ERRORS))
 def validate_code(store_hash: str, body: Annotated[ValidateRequest, Body()]) -> Response[Any]:
     stores = repositories()
-    validation = redemptions.validate(stores.promotions, stores.redemptions, store_hash, body, _now())
+    validation = redemptions.validate(stores.promotions, stores.redemptions, store_hash, body, _now(), admitted)
     return json_response(200, ValidationResponse(data=validation))
 
 
@@ -61,7 +62,7 @@ def validate_code(store_hash: str, body: Annotated[ValidateRequest, Body()]) -> 
 def redeem_code(store_hash: str, body: Annotated[RedeemRequest, Body()]) -> Response[Any]:
     def redeem() -> Response[Any]:
         stores = repositories()
-        answer, created = redemptions.redeem(stores.promotions, stores.redemptions, store_hash, body, _now())
+        answer, created = redemptions.redeem(stores.promotions, stores.redemptions, store_hash, body, _now(), admitted)
         return json_response(201 if created else 200, answer)
 
     return answered_once(router.current_event, redeem)
@@ -69,7 +70,7 @@ def redeem_code(store_hash: str, body: Annotated[RedeemRequest, Body()]) -> Resp
 
 @router.delete(REDEMPTION, summary="Roll Back A Redemption", responses=answers(204, None, *READ_ERRORS[:-1]))
 def roll_back_redemption(store_hash: str, redemption_id: str) -> Response[Any]:
-    redemptions.roll_back(repositories().redemptions, store_hash, redemption_id, _now())
+    redemptions.roll_back(repositories().redemptions, store_hash, redemption_id, _now(), admitted)
     return no_content()
 
 

@@ -6,6 +6,7 @@ charset) are looked up in order. The code's promotion must be ENABLED and within
 enforced by the redemption's transaction itself (adapters/redemptions.py): reading "1 use left" decides nothing.
 """
 
+from collections.abc import Callable
 from datetime import datetime
 
 from couponmint.errors import CodeBusy, NotFound, RedemptionRefused, TooManyRequests
@@ -35,6 +36,15 @@ from couponmint.observability import logger
 from couponmint.service import formats
 from couponmint.service.ports import CodeStore, PromotionStore, RedemptionStore
 
+# Waits for the request's count against the store's quota (admission counts it while the code is read) and
+# refuses past it: called after the reads, before anything is decided or written.
+Admitted = Callable[[], None]
+
+
+def _counted() -> None:
+    """No quota to wait for (the unit tests, the CLI)."""
+
+
 REFUSALS = {
     Reason.EXHAUSTED: "The code has been used its max_uses times.",
     Reason.CUSTOMER_LIMIT: "The customer has used the code its max_uses_per_customer times.",
@@ -46,11 +56,17 @@ REFUSALS = {
 
 
 def validate(
-    promotions: PromotionStore, redemptions: RedemptionStore, store_hash: str, request: ValidateRequest, now: datetime
+    promotions: PromotionStore,
+    redemptions: RedemptionStore,
+    store_hash: str,
+    request: ValidateRequest,
+    now: datetime,
+    admitted: Admitted = _counted,
 ) -> Validation:
     """Whether the code could be redeemed now (by `request.customer`, when given). Changes nothing."""
     reading = formats.read_code(promotions, store_hash, request.code)
     state = None if reading.malformed else redemptions.read_code(store_hash, reading.candidates, request.customer)
+    admitted()
     if state is None or state.promotion is None:
         return Validation(
             code=request.code,
@@ -81,14 +97,20 @@ def validate(
 
 
 def redeem(
-    promotions: PromotionStore, redemptions: RedemptionStore, store_hash: str, request: RedeemRequest, now: datetime
+    promotions: PromotionStore,
+    redemptions: RedemptionStore,
+    store_hash: str,
+    request: RedeemRequest,
+    now: datetime,
+    admitted: Admitted = _counted,
 ) -> tuple[RedemptionResponse, bool]:
     """Redeem the code for the order: (the redemption, True) when made now; (the order's redemption, False) when
     it was made before (a retry counts once). Raises RedemptionRefused (nothing written) or NotFound."""
     reading = formats.read_code(promotions, store_hash, request.code)
+    state = None if reading.malformed else redemptions.read_code(store_hash, reading.candidates, None)
+    admitted()
     if reading.malformed:
         raise RedemptionRefused(Reason.MALFORMED, REFUSALS[Reason.MALFORMED])
-    state = redemptions.read_code(store_hash, reading.candidates, None)
     if state is None or state.promotion is None:
         raise NotFound(f"the code {request.code!r} does not exist in this store")
     code = state.code
@@ -130,9 +152,12 @@ def redeem(
     return _answer(outcome.record, counted, code.max_uses), outcome.created
 
 
-def roll_back(redemptions: RedemptionStore, store_hash: str, raw_id: str, now: datetime) -> None:
+def roll_back(
+    redemptions: RedemptionStore, store_hash: str, raw_id: str, now: datetime, admitted: Admitted = _counted
+) -> None:
     """Give the redemption's use back, once however often asked; NotFound for an unknown id."""
     record = redemptions.get(store_hash, raw_id) if code_id_of(raw_id) is not None else None
+    admitted()
     if record is None:
         raise NotFound(f"redemption {raw_id} does not exist")
     if record.status is RedemptionStatus.REDEEMED and redemptions.roll_back(record, now):
