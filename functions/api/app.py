@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.api import admission, codegen, codes, console, errors, jobs, promotions
+from couponmint.api import admission, codegen, codes, console, errors, jobs, promotions, redemptions
 from couponmint.api.methods import answer_other_methods
 from couponmint.api.openapi import serve_description
 from couponmint.api.resolver import CouponmintResolver
@@ -13,13 +13,15 @@ from couponmint.observability import logger, metrics, tracer
 
 app = CouponmintResolver()
 serve_description(app)
-# Order matters where paths overlap: codes (`/promotions/codes`) before promotions (`/promotions/<id>`).
+# Order matters where paths overlap: redemptions (`/promotions/codes/...`) and codes (`/promotions/codes`) before
+# promotions (`/promotions/<id>`).
 for router in (
     admission.router,
     errors.router,
     console.router,
     codegen.router,
     jobs.router,
+    redemptions.router,
     codes.router,
     promotions.router,
 ):

@@ -107,3 +107,20 @@ def test_cli_tokens_list_and_revoke_read_an_index_not_the_table(
     # Then the CLI queried gsi2 and never scanned the table (which holds every code)
     assert ("Query", "gsi2") in calls
     assert all(operation != "Scan" for operation, _ in calls)
+
+
+def test_cli_stores_limits_sets_the_redemption_quota_and_keeps_the_other(
+    resources: Any, fresh_store: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a store with a management quota
+    run(capsys, "stores", "limits", "--store", fresh_store, "--requests", "99", "--window-ms", "1000")
+    # When its redemption quota is set
+    out = run(capsys, "stores", "limits", "--store", fresh_store, "--redemption-requests", "7000")
+    # Then both are kept
+    assert "7000 validations and redemptions per 30000 ms" in out
+    assert repositories().limits.store_limits(fresh_store) == {
+        "request_quota": 99,
+        "window_ms": 1000,
+        "redemption_quota": 7000,
+        "redemption_window_ms": 30_000,
+    }

@@ -1,4 +1,4 @@
-"""The `couponmint` command: tokens, promotions, and the local stack.
+"""The `couponmint` command: tokens, promotions, jobs, codes (redemption), and the local stack.
 
 Against a deployed stack, point it at the stack's table (`--table` or COUPONMINT_TABLE_NAME) with AWS
 credentials as usual; against the local stack, `couponmint local env` prints the variables to export.
@@ -14,6 +14,7 @@ from couponmint.adapters.repositories import Repositories
 from couponmint.models.promotions import PromotionDraft
 from couponmint.models.records import CouponType, RedemptionType, Scope
 from couponmint.service import accounts, promotions
+from couponmint_dev import cli_codes
 from couponmint_dev.settings import CliSettings
 
 SCOPE_NAMES = {"modify": Scope.MODIFY, "read-only": Scope.READ_ONLY}
@@ -68,8 +69,21 @@ def print_openapi(_: argparse.Namespace) -> None:
 
 
 def stores_limits(args: argparse.Namespace) -> None:
-    _stores(args).limits.set_store_limits(args.store, request_quota=args.requests, window_ms=args.window_ms)
-    print(f"{args.store}: {args.requests} requests per {args.window_ms} ms")
+    if args.requests is None and args.redemption_requests is None:
+        raise SystemExit("couponmint: give --requests, --redemption-requests or both")
+    _stores(args).limits.set_store_limits(
+        args.store,
+        request_quota=args.requests,
+        window_ms=args.window_ms if args.requests is not None else None,
+        redemption_quota=args.redemption_requests,
+        redemption_window_ms=args.redemption_window_ms if args.redemption_requests is not None else None,
+    )
+    if args.requests is not None:
+        print(f"{args.store}: {args.requests} requests per {args.window_ms} ms")
+    if args.redemption_requests is not None:
+        print(
+            f"{args.store}: {args.redemption_requests} validations and redemptions per {args.redemption_window_ms} ms"
+        )
 
 
 def jobs_create(args: argparse.Namespace) -> None:
@@ -131,11 +145,18 @@ def build_parser() -> argparse.ArgumentParser:
     promo.set_defaults(handler=promotions_create)
 
     stores = groups.add_parser("stores", help="per-store settings").add_subparsers(dest="action", required=True)
-    store_limits = stores.add_parser("limits", help="set a store's request quota (default 450 per 30,000 ms)")
+    store_limits = stores.add_parser(
+        "limits",
+        help="set a store's request quotas (management API: 450 per 30,000 ms; validation and redemption: 6,000)",
+    )
     store_limits.add_argument("--store", required=True)
-    store_limits.add_argument("--requests", type=int, required=True)
+    store_limits.add_argument("--requests", type=int)
     store_limits.add_argument("--window-ms", type=int, default=30_000)
+    store_limits.add_argument("--redemption-requests", type=int, help="validations and redemptions per window")
+    store_limits.add_argument("--redemption-window-ms", type=int, default=30_000)
     store_limits.set_defaults(handler=stores_limits)
+
+    cli_codes.add_commands(groups)
 
     jobs = groups.add_parser("jobs", help="bulk jobs, through the API").add_subparsers(dest="action", required=True)
     start = jobs.add_parser("create", help="start a job of up to 1,000,000 codes")

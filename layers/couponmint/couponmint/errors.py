@@ -21,6 +21,14 @@ class NotAllowed(CouponmintError):
     """The operation does not apply to this resource (e.g. codegen on a non-BULK promotion)."""
 
 
+class RedemptionRefused(CouponmintError):
+    """A code cannot be used for this redemption (contract.md, "Redemption (EXT)"); nothing was written."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 class InvalidRequest(CouponmintError):
     """Well-formed input that breaks a rule; carries one message per problem."""
 
@@ -77,6 +85,10 @@ class StaleBatch(Exception):
 
 class BatchMissing(Exception):
     """A message names a batch that does not exist (never retried into success)."""
+
+
+class CodeBusy(Exception):
+    """A code's counters stayed contended (transaction conflicts, throttling) through every retry."""
 
 
 class CollisionsPersist(Exception):

@@ -19,11 +19,11 @@ from couponmint.adapters.dynamo import (
     Table,
     attribute_value,
     cancellation_reasons,
-    plain,
     wire,
 )
-from couponmint.adapters.keys import batch_key, code_key, promotion_codes_pk, without_keys
+from couponmint.adapters.keys import batch_key, code_key, promotion_codes_pk
 from couponmint.adapters.promotions import PromotionRepository
+from couponmint.adapters.uses import UseCounts
 from couponmint.errors import CodeTaken, PromotionFull, PromotionGone
 from couponmint.models.records import CodeRecord
 
@@ -34,10 +34,12 @@ class CodeRepository:
         self._promotions = promotions
         self._index = CodeIndex(table)
         self._claims = JobClaims(table)
+        # current_uses as redemption counts them (uses.py): on the code's item, or summed from its shards.
+        self._uses = UseCounts(table)
 
     def get(self, store_hash: str, code: str) -> CodeRecord | None:
         item = self._table.get(code_key(store_hash, code), consistent=True)
-        return _record(item) if item else None
+        return self._uses.counted(store_hash, [item])[0] if item else None
 
     def by_id(self, store_hash: str, promotion_id: int, code_id: int) -> CodeRecord | None:
         code = self._index.text_of(store_hash, promotion_id, code_id)
@@ -84,7 +86,7 @@ class CodeRepository:
     def _read(self, store_hash: str, wanted: list[tuple[int, str]]) -> list[CodeRecord]:
         """The code items of `wanted` (id, text), in that order, leaving out those gone or replaced."""
         items = self._table.get_many([code_key(store_hash, code) for _, code in wanted], ConsistentRead=True)
-        found = {int(item["id"]): _record(item) for item in items}
+        found = {record.id: record for record in self._uses.counted(store_hash, items)}
         return [found[code_id] for code_id, _ in wanted if code_id in found]
 
     # ------------------------------------------------------------------ writes
@@ -209,7 +211,3 @@ def _item(code: CodeRecord, *, indexed: bool) -> dict[str, Any]:
     """The one stored form of a code; a code made by hand is its own entry of the promotion's code index."""
     index = {"gsi1pk": promotion_codes_pk(code.store_hash, code.promotion_id), "gsi1sk": code.id} if indexed else {}
     return {**code_key(code.store_hash, code.code), **index, **code.model_dump(mode="json", exclude_none=True)}
-
-
-def _record(item: dict[str, Any]) -> CodeRecord:
-    return CodeRecord.model_validate(plain(without_keys(item)))

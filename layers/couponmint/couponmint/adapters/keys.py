@@ -5,6 +5,7 @@ The table has a partition key `pk`, a sort key `sk` and two global secondary ind
 which lists work not yet finished and the tokens. Each repository in this package says which items it owns.
 """
 
+import hashlib
 from typing import Any
 
 Key = dict[str, str]
@@ -53,8 +54,10 @@ def store_limits_key(store_hash: str) -> Key:
     return {"pk": store_pk(store_hash), "sk": "LIMITS"}
 
 
-def quota_window_key(store_hash: str, window_start_ms: int) -> Key:
-    return {"pk": store_pk(store_hash), "sk": f"WINDOW#{window_start_ms}"}
+def quota_window_key(store_hash: str, window_start_ms: int, lane: str = "") -> Key:
+    """A request quota window; redemption and validation (`lane` "redemption") are counted in their own."""
+    window = f"{lane}#{window_start_ms}" if lane else str(window_start_ms)
+    return {"pk": store_pk(store_hash), "sk": f"WINDOW#{window}"}
 
 
 def leases_key(store_hash: str, kind: str) -> Key:
@@ -83,6 +86,30 @@ def job_key(store_hash: str, job_id: str) -> Key:
 def promotion_jobs_pk(store_hash: str, promotion_id: int) -> str:
     """gsi1: a promotion's jobs, by creation time."""
     return f"STORE#{store_hash}#PROMOTION#{promotion_id}#JOBS"
+
+
+# ---------------------------------------------------------------- redemption (adapters/redemptions.py, uses.py)
+# Keyed by the code's integer id, which is never reused: a code deleted and made again is a new count.
+def redemption_key(store_hash: str, redemption_id: str) -> Key:
+    """One redemption of a code for an order; its id names the code and the order (`<code id>-<order hash>`),
+    so "once per code and order" is a conditional put and a redemption id finds its item without a scan."""
+    return {"pk": f"STORE#{store_hash}#REDEMPTION#{redemption_id}", "sk": "REDEMPTION"}
+
+
+def code_redemptions_pk(store_hash: str, code_id: int) -> str:
+    """gsi1: a code's redemptions, newest first."""
+    return f"STORE#{store_hash}#CODEID#{code_id}#REDEMPTIONS"
+
+
+def use_shard_key(store_hash: str, code_id: int, shard: int) -> Key:
+    """One of the counters an unlimited code's uses are spread over (summed on read)."""
+    return {"pk": f"STORE#{store_hash}#CODEID#{code_id}#USES#{shard}", "sk": "USES"}
+
+
+def customer_uses_key(store_hash: str, code_id: int, customer: str) -> Key:
+    """A customer's uses of a code that limits them; the customer is keyed by a hash (an e-mail is no key)."""
+    digest = hashlib.sha256(customer.encode("utf-8")).hexdigest()[:32]
+    return {"pk": f"STORE#{store_hash}#CODEID#{code_id}#CUSTOMER#{digest}", "sk": "USES"}
 
 
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Per-store limits: request quota windows, concurrency leases, and a store's own quota settings.
 
 Items, all in the store's partition `STORE#<store>`:
-- `WINDOW#<start ms>`: the requests counted in one quota window (expires by TTL, `expires_at`);
+- `WINDOW#<start ms>`: the requests counted in one quota window (expires by TTL, `expires_at`); validation and
+  redemption count in `WINDOW#redemption#<start ms>`;
 - `LEASES#<kind>`: a map holder → expiry (ms) of the store's concurrent `codegen` or `list` requests;
-- `LIMITS`: the store's request quota and window, when an operator set them.
+- `LIMITS`: the store's request quota and window, and its redemption quota and window, when an operator set them.
 """
 
 from botocore.exceptions import ClientError
@@ -11,6 +12,8 @@ from botocore.exceptions import ClientError
 from couponmint.adapters.dynamo import Table, is_condition_failure
 from couponmint.adapters.keys import Key, leases_key, quota_window_key, store_limits_key
 
+# The settings of a store's LIMITS item (the redemption lane's are named after the lane).
+LIMIT_SETTINGS = ("request_quota", "window_ms", "redemption_quota", "redemption_window_ms")
 # How long a concurrency lease lives: past the API's 29 s limit, so only a dead holder's lease expires.
 LEASE_SECONDS = 35
 
@@ -20,10 +23,10 @@ class LimitRepository:
         self._table = table
 
     # ------------------------------------------------------------------ quota windows
-    def count_request(self, store_hash: str, window_start_ms: int, expires_at: int) -> int:
-        """Count one request in the store's window; returns the window's count so far."""
+    def count_request(self, store_hash: str, window_start_ms: int, expires_at: int, lane: str = "") -> int:
+        """Count one request in the store's window of its lane; returns the window's count so far."""
         result = self._table.resource.update_item(
-            Key=quota_window_key(store_hash, window_start_ms),
+            Key=quota_window_key(store_hash, window_start_ms, lane),
             UpdateExpression="ADD requests :one SET expires_at = :expires",
             ExpressionAttributeValues={":one": 1, ":expires": expires_at},
             ReturnValues="UPDATED_NEW",
@@ -33,12 +36,31 @@ class LimitRepository:
     def store_limits(self, store_hash: str) -> dict[str, int]:
         """The store's own quota settings, if an operator set any (`couponmint stores limits`)."""
         item = self._table.get(store_limits_key(store_hash)) or {}
-        return {k: int(v) for k, v in item.items() if k in ("request_quota", "window_ms")}
+        return {k: int(v) for k, v in item.items() if k in LIMIT_SETTINGS}
 
-    def set_store_limits(self, store_hash: str, request_quota: int, window_ms: int) -> None:
-        self._table.resource.put_item(
-            Item={**store_limits_key(store_hash), "request_quota": request_quota, "window_ms": window_ms}
-        )
+    def set_store_limits(
+        self,
+        store_hash: str,
+        request_quota: int | None = None,
+        window_ms: int | None = None,
+        *,
+        redemption_quota: int | None = None,
+        redemption_window_ms: int | None = None,
+    ) -> None:
+        """Set the given settings, keeping the others."""
+        given = {
+            name: value
+            for name, value in zip(
+                LIMIT_SETTINGS, (request_quota, window_ms, redemption_quota, redemption_window_ms), strict=True
+            )
+            if value is not None
+        }
+        if given:
+            self._table.resource.update_item(
+                Key=store_limits_key(store_hash),
+                UpdateExpression="SET " + ", ".join(f"{name} = :{name}" for name in given),
+                ExpressionAttributeValues={f":{name}": value for name, value in given.items()},
+            )
 
     # ------------------------------------------------------------------ concurrency leases
     def take_lease(self, store_hash: str, kind: str, holder: str, now_ms: int, slots: int) -> bool:

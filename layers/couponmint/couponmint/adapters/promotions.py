@@ -169,6 +169,11 @@ def _item(promotion: PromotionRecord) -> dict[str, Any]:
     }
 
 
+def promotion_of(item: dict[str, Any]) -> PromotionRecord | None:
+    """A promotion's item read beside other items (redemption reads it with a code's counts), as its record."""
+    return _record(item) if "name" in item else None
+
+
 def _record(item: dict[str, Any]) -> PromotionRecord:
     fields = {k: v for k, v in item.items() if k not in ("pk", "sk")}
     fields["attributes"] = json.loads(fields.get("attributes") or "{}")

@@ -21,6 +21,7 @@ from couponmint.errors import (
     NotAllowed,
     NotFound,
     PayloadTooLarge,
+    RedemptionRefused,
     TooManyRequests,
     Unauthenticated,
 )
@@ -47,6 +48,8 @@ def problem_for(error: CouponmintError) -> Problem:
             return detail_problem(404, "Not Found", str(error))
         case NotAllowed():
             return method_not_allowed(str(error))
+        case RedemptionRefused():
+            return Problem(status=409, body={"status": 409, "title": str(error), "reason": error.reason})
         case Conflict():
             return detail_problem(409, "Conflict", str(error))
         case PayloadTooLarge():

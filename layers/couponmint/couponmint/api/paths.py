@@ -15,10 +15,19 @@ CODEGEN = f"{PROMOTION}/codegen"
 BATCH = f"{CODEGEN}/batches/<batch_id>"
 JOBS = f"{CODEGEN}/jobs"
 JOB = f"{JOBS}/<job_id>"
+# Redemption (EXT): before CODES and PROMOTION in the resolver, whose `<promotion_id>` would read `codes`.
+VALIDATE = f"{CODES_BY_TEXT}/validate"
+REDEMPTIONS = f"{CODES_BY_TEXT}/redemptions"
+REDEMPTION = f"{REDEMPTIONS}/<redemption_id>"
+CODE_REDEMPTIONS = f"{CODE}/redemptions"
 
 # What needs no token: the API's own description, and the console's pages (which call the API with one).
 OPEN_PATHS = frozenset({"/openapi.json", "/swagger", *console.PATHS})
 STORE_IN_PATH = re.compile(r"^/stores/([^/]+)/")
+# Validation, redemption and rollback: counted against the store's redemption quota, not the management API's.
+REDEMPTION_LANE = re.compile(r"^/stores/[^/]+/v3/promotions/codes/(validate|redemptions(/[^/]+)?)$")
+# The one POST that changes nothing, which a read-only token may therefore send.
+READING_POSTS = re.compile(r"^/stores/[^/]+/v3/promotions/codes/validate$")
 
 
 def store_of(path: str) -> str | None:

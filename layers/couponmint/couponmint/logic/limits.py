@@ -6,6 +6,9 @@ from dataclasses import dataclass
 DEFAULT_QUOTA = 450
 DEFAULT_WINDOW_MS = 30_000
 MAX_CONCURRENT = 10
+# Validation and redemption (a checkout's calls) have a quota of their own, counted in windows of their own.
+REDEMPTION_LANE_NAME = "redemption"
+DEFAULT_REDEMPTION_QUOTA = 6000
 
 
 @dataclass(frozen=True)

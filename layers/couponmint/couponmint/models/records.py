@@ -121,3 +121,5 @@ class CodeRecord(BaseModel):
     current_uses: int = 0
     created: datetime
     batch_id: str | None = None
+    # An unlimited code counts its redemptions in this many use shards (service/redemptions.py), from its first on.
+    use_shards: int | None = None

@@ -6,7 +6,14 @@ from contextlib import contextmanager
 
 from couponmint.errors import TooManyRequests
 from couponmint.logic.expiring import ExpiringCache
-from couponmint.logic.limits import DEFAULT_QUOTA, DEFAULT_WINDOW_MS, MAX_CONCURRENT, RateState, window_start
+from couponmint.logic.limits import (
+    DEFAULT_QUOTA,
+    DEFAULT_REDEMPTION_QUOTA,
+    DEFAULT_WINDOW_MS,
+    MAX_CONCURRENT,
+    RateState,
+    window_start,
+)
 from couponmint.observability import logger
 from couponmint.service.ports import LimitStore
 
@@ -18,26 +25,29 @@ def _now_ms() -> int:
 # A store's quota settings rarely change and every request needs them: each process keeps them this long
 # (a new quota takes effect within that time) instead of reading them on every request.
 LIMITS_CACHE_SECONDS = 60.0
-_store_limits: ExpiringCache[str, tuple[int, int]] = ExpiringCache(LIMITS_CACHE_SECONDS)
+_store_limits: ExpiringCache[str, dict[str, int]] = ExpiringCache(LIMITS_CACHE_SECONDS)
 
 
-def _quota(limits: LimitStore, store_hash: str) -> tuple[int, int]:
-    """The store's (request quota, window ms)."""
+def _quota(limits: LimitStore, store_hash: str, lane: str) -> tuple[int, int]:
+    """The store's (request quota, window ms) of a lane: the management API's (""), or redemption's."""
     now = time.monotonic()
-    quota = _store_limits.get(store_hash, now)
-    if quota is None:
+    own = _store_limits.get(store_hash, now)
+    if own is None:
         own = limits.store_limits(store_hash)
-        quota = own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
-        _store_limits.put(store_hash, quota, now)
-    return quota
+        _store_limits.put(store_hash, own, now)
+    if lane:
+        return own.get(f"{lane}_quota", DEFAULT_REDEMPTION_QUOTA), own.get(f"{lane}_window_ms", DEFAULT_WINDOW_MS)
+    return own.get("request_quota", DEFAULT_QUOTA), own.get("window_ms", DEFAULT_WINDOW_MS)
 
 
-def count_request(limits: LimitStore, store_hash: str, now_ms: Callable[[], int] = _now_ms) -> RateState:
-    """Count this request in the store's window; the state says whether the quota is exceeded."""
-    quota, window_ms = _quota(limits, store_hash)
+def count_request(
+    limits: LimitStore, store_hash: str, now_ms: Callable[[], int] = _now_ms, *, lane: str = ""
+) -> RateState:
+    """Count this request in the store's window of its lane; the state says whether the quota is exceeded."""
+    quota, window_ms = _quota(limits, store_hash, lane)
     now = now_ms()
     start = window_start(now, window_ms)
-    used = limits.count_request(store_hash, start, expires_at=(start + 2 * window_ms) // 1000)
+    used = limits.count_request(store_hash, start, expires_at=(start + 2 * window_ms) // 1000, lane=lane)
     return RateState.at(now, quota, window_ms, used)
 
 

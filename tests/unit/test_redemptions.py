@@ -1,0 +1,178 @@
+"""Redemption's decisions against in-memory ports, and its arithmetic (ids, dates, positions)."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from couponmint.errors import NotFound, RedemptionRefused, TooManyRequests
+from couponmint.logic.redemptions import (
+    Reason,
+    code_id_of,
+    limit_refusal,
+    listing_position,
+    promotion_refusal,
+    redemption_id,
+    uses_left,
+)
+from couponmint.models.codegen import CodeFormat
+from couponmint.models.redemptions import RedeemRequest, RedemptionStatus, ValidateRequest
+from couponmint.service import formats, redemptions
+from tests.unit.fakes import FakePromotions
+from tests.unit.redemption_fakes import FakeRedemptions, code, promotion
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+
+
+def order(n: int, customer: str = "ann", text: str = "SAVE10") -> RedeemRequest:
+    return RedeemRequest(code=text, customer=customer, order_id=f"order-{n}")
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The hook calls where a redemption is made or rolled back (the events' place)."""
+    seen: list[tuple[str, str]] = []
+    monkeypatch.setattr(redemptions, "redemption_created", lambda r: seen.append(("created", r.redemption_id)))
+    monkeypatch.setattr(redemptions, "redemption_rolled_back", lambda r: seen.append(("rolled back", r.redemption_id)))
+    return seen
+
+
+def test_redeem_counts_once_per_order_and_tells_the_retry(calls: list[tuple[str, str]]) -> None:
+    # Given a code of 2 uses
+    store = FakeRedemptions(codes={"SAVE10": code()})
+    # When the same order is redeemed twice
+    first, made = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    again, made_again = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    # Then the first is made, the second is the same redemption, the hook ran once
+    assert (made, made_again) == (True, False)
+    assert again.data == first.data and first.data.id == redemption_id(7, "order-1")
+    assert (first.meta.current_uses, first.meta.uses_left) == (1, 1)
+    assert calls == [("created", first.data.id)]
+    assert store.codes["SAVE10"].current_uses == 1
+
+
+def test_redeem_refuses_an_exhausted_code_without_a_transaction_but_answers_its_own_retry() -> None:
+    store = FakeRedemptions(codes={"SAVE10": code(current_uses=2)})
+    with pytest.raises(RedemptionRefused) as refused:
+        redemptions.redeem(FakePromotions(), store, "s", order(3), NOW)
+    assert refused.value.reason is Reason.EXHAUSTED
+    # An order that got its redemption before the code ran out gets it back
+    store.codes["SAVE10"] = code(current_uses=1)
+    made, _ = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    store.codes["SAVE10"] = code(current_uses=2)
+    again, created = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    assert (created, again.data, again.meta.uses_left) == (False, made.data, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "attributes", "reason"),
+    [
+        ("DISABLED", {}, Reason.PROMOTION_DISABLED),
+        ("ENABLED", {"start_date": (NOW + timedelta(seconds=1)).isoformat()}, Reason.NOT_STARTED),
+        ("ENABLED", {"end_date": NOW.isoformat()}, Reason.EXPIRED),
+        ("DISABLED", {"end_date": NOW.isoformat()}, Reason.PROMOTION_DISABLED),
+    ],
+)
+def test_redeem_and_validate_honour_the_promotion(status: str, attributes: dict[str, str], reason: Reason) -> None:
+    store = FakeRedemptions(codes={"SAVE10": code()}, promotion=promotion(status, **attributes))
+    with pytest.raises(RedemptionRefused) as refused:
+        redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    assert refused.value.reason is reason
+    assert redemptions.validate(FakePromotions(), store, "s", ValidateRequest(code="SAVE10"), NOW).reason is reason
+    assert store.records == {}
+
+
+def test_redeem_of_a_malformed_code_reads_no_code() -> None:
+    # Given a store that issued codes with a check character
+    promotions = FakePromotions()
+    code_format = CodeFormat(pattern="GIFT-######", check_character=True)
+    formats.remember(promotions, "malformed-store", code_format)
+    store = FakeRedemptions()
+    # When a code of that shape, failing its check, is redeemed and validated
+    with pytest.raises(RedemptionRefused) as refused:
+        redemptions.redeem(promotions, store, "malformed-store", order(1, text="GIFT-0000000"), NOW)
+    validation = redemptions.validate(promotions, store, "malformed-store", ValidateRequest(code="GIFT-0000000"), NOW)
+    # Then both say MALFORMED, and no code was looked up
+    assert refused.value.reason is Reason.MALFORMED
+    assert (validation.valid, validation.reason) == (False, Reason.MALFORMED)
+    assert store.reads == []
+
+
+def test_redeem_spreads_an_unlimited_code_over_shards_before_its_first_count_only() -> None:
+    store = FakeRedemptions(codes={"SAVE10": code(max_uses=0)})
+    for n in range(3):
+        answer, _ = redemptions.redeem(FakePromotions(), store, "s", order(n), NOW)
+        assert answer.meta.uses_left is None
+    assert store.spreads == 1 and store.codes["SAVE10"].use_shards == 16
+
+
+def test_redeem_of_a_busy_code_is_429_and_of_an_unknown_one_404() -> None:
+    store = FakeRedemptions(codes={"SAVE10": code()}, busy=True)
+    with pytest.raises(TooManyRequests):
+        redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    with pytest.raises(NotFound):
+        redemptions.redeem(FakePromotions(), store, "s", order(1, text="NOPE"), NOW)
+
+
+def test_validate_tells_the_customer_limit_and_changes_nothing() -> None:
+    store = FakeRedemptions(codes={"SAVE10": code(max_uses_per_customer=1)}, customer_uses={"ann": 1})
+    ann = redemptions.validate(FakePromotions(), store, "s", ValidateRequest(code="save10", customer="ann"), NOW)
+    bob = redemptions.validate(FakePromotions(), store, "s", ValidateRequest(code="SAVE10", customer="bob"), NOW)
+    anyone = redemptions.validate(FakePromotions(), store, "s", ValidateRequest(code="SAVE10"), NOW)
+    assert (ann.valid, ann.reason, ann.customer_uses) == (False, Reason.CUSTOMER_LIMIT, 1)
+    assert (bob.valid, bob.customer_uses) == (True, None)
+    assert (anyone.valid, anyone.customer_uses) == (True, None)
+    assert store.records == {} and store.codes["SAVE10"].current_uses == 0
+
+
+def test_roll_back_gives_back_once_and_calls_its_hook_once(calls: list[tuple[str, str]]) -> None:
+    store = FakeRedemptions(codes={"SAVE10": code()})
+    made, _ = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    for _ in range(3):
+        redemptions.roll_back(store, "s", made.data.id, NOW)
+    assert store.records[made.data.id].status is RedemptionStatus.ROLLED_BACK
+    assert store.codes["SAVE10"].current_uses == 0
+    assert calls == [("created", made.data.id), ("rolled back", made.data.id)]
+    with pytest.raises(NotFound):
+        redemptions.roll_back(store, "s", "not-an-id", NOW)
+
+
+# ---------------------------------------------------------------- arithmetic
+def test_redemption_id_names_the_code_and_a_hash_of_the_order() -> None:
+    made = redemption_id(42, "order #1")
+    assert made == redemption_id(42, "order #1") != redemption_id(42, "order #2")
+    assert code_id_of(made) == 42
+    assert [code_id_of(raw) for raw in ("42", "x-" + "0" * 32, f"{made}0", "42-" + "A" * 32)] == [None] * 4
+
+
+def test_listing_position_orders_by_time_then_tells_apart_the_same_microsecond() -> None:
+    a, b = redemption_id(1, "a"), redemption_id(1, "b")
+    assert listing_position(NOW, a) < listing_position(NOW + timedelta(microseconds=1), a)
+    assert listing_position(NOW, a) != listing_position(NOW, b)
+
+
+def test_promotion_window_is_start_inclusive_end_exclusive() -> None:
+    window = {"start_date": NOW.isoformat(), "end_date": (NOW + timedelta(days=1)).isoformat()}
+    assert promotion_refusal("ENABLED", window, NOW) is None
+    assert promotion_refusal("ENABLED", window, NOW - timedelta(microseconds=1)) is Reason.NOT_STARTED
+    assert promotion_refusal("ENABLED", window, NOW + timedelta(days=1)) is Reason.EXPIRED
+
+
+def test_limits_and_uses_left() -> None:
+    assert limit_refusal(0, 10**6, 0, None) is None
+    assert limit_refusal(3, 3, 0, None) is Reason.EXHAUSTED
+    assert limit_refusal(3, 2, 1, 1) is Reason.CUSTOMER_LIMIT
+    assert (uses_left(0, 5), uses_left(3, 1), uses_left(3, 4)) == (None, 2, 0)
+
+
+def test_admission_lets_validate_through_as_a_read_and_counts_the_checkout_calls_in_their_lane() -> None:
+    from couponmint.api.admission import modifies
+    from couponmint.api.paths import REDEMPTION_LANE
+
+    base = "/stores/s/v3/promotions"
+    assert not modifies("POST", f"{base}/codes/validate")
+    assert modifies("POST", f"{base}/codes/redemptions") and modifies("DELETE", f"{base}/codes/redemptions/1-a")
+    assert modifies("POST", f"{base}/codes/validate/x") and modifies("POST", f"{base}/1/codes")
+    assert not modifies("GET", f"{base}/1/codes/7/redemptions")
+    lane = [f"{base}/codes/validate", f"{base}/codes/redemptions", f"{base}/codes/redemptions/7-ab"]
+    assert all(REDEMPTION_LANE.match(path) for path in lane)
+    assert not any(REDEMPTION_LANE.match(p) for p in (f"{base}/codes", f"{base}/1/codes/7/redemptions", f"{base}/1"))
