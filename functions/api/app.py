@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.api import admission, codegen, codes, console, errors, jobs, promotions
+from couponmint.api import admission, codegen, codes, console, errors, jobs, promotions, schedules
 from couponmint.api.methods import answer_other_methods
 from couponmint.api.openapi import serve_description
 from couponmint.api.resolver import CouponmintResolver
@@ -20,6 +20,7 @@ for router in (
     console.router,
     codegen.router,
     jobs.router,
+    schedules.router,
     codes.router,
     promotions.router,
 ):

@@ -19,8 +19,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     stores = repositories()
     match SCHEDULED_INPUT.validate_python(event):
         case ScheduledGeneration() as tick:
-            job = run_scheduled_generation(stores.promotions, stores.jobs, job_queue(), tick)
-            return {"job_id": job.job_id, "status": job.status.value}
+            job = run_scheduled_generation(stores.promotions, stores.jobs, stores.schedules, job_queue(), tick)
+            return {"job_id": job.job_id, "status": job.status.value} if job else {"job_id": None}
         case Sweep() as asked:
             return sweep(stores.jobs, stores.batches, job_queue(), codegen_queue(), resume=asked.resume)
     raise AssertionError("unreachable")

@@ -1,4 +1,5 @@
-"""Create template.yaml's tables, queues and buckets in the local services, so local cannot drift from AWS.
+"""Create template.yaml's tables, queues, buckets and schedule groups in the local services, so local cannot
+drift from AWS.
 
 Physical names are `<prefix>-<LogicalId>` (lower-cased for buckets, which S3 requires). Creation is
 idempotent: running it again against the same services (e.g. DynamoDB Local on a `-dbPath` that survived a
@@ -25,6 +26,12 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+SCHEDULE_GROUP_TYPE = "AWS::Scheduler::ScheduleGroup"
+# Resources whose ARN (!GetAtt X.Arn) the functions' environment names; nothing runs them by that ARN locally.
+_ARN_FORMATS = {
+    FUNCTION_TYPE: "arn:aws:lambda:{region}:{account}:function:{name}",
+    "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
+}
 
 # CreateTable's index members; CloudFormation allows more (e.g. ContributorInsightsSpecification).
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
@@ -58,6 +65,7 @@ class LocalResources:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, LocalQueue] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
+    schedule_groups: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def ref(self, logical_id: str) -> str:
@@ -68,7 +76,14 @@ class LocalResources:
             return self.queues[logical_id].url
         if logical_id in self.buckets:
             return self.buckets[logical_id]
-        pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws"}
+        if logical_id in self.schedule_groups:
+            return self.schedule_groups[logical_id]
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.prefix,
+        }
         if logical_id in pseudo:
             return pseudo[logical_id]
         parameter = self.template.get("Parameters", {}).get(logical_id)
@@ -85,6 +100,10 @@ class LocalResources:
             return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.tables[logical_id]}"
         if logical_id in self.buckets and attribute == "Arn":
             return f"arn:aws:s3:::{self.buckets[logical_id]}"
+        resource_type = self.template["Resources"].get(logical_id, {}).get("Type")
+        if resource_type in _ARN_FORMATS and attribute == "Arn":
+            name = physical_name(self.prefix, logical_id)
+            return _ARN_FORMATS[resource_type].format(region=self.region, account=ACCOUNT_ID, name=name)
         raise KeyError(f"!GetAtt {logical_id}.{attribute} has no local value")
 
     def resolve(self, value: Any) -> str:
@@ -165,6 +184,9 @@ def create_resources(aws: LocalAws, prefix: str, template: dict[str, Any] | None
     )
     for logical_id, properties in queue_properties.items():
         sqs.set_queue_attributes(QueueUrl=queues[logical_id].url, Attributes=_queue_attributes(created, properties))
+    scheduler = aws.client("scheduler")
+    for logical_id, properties in resources_of_type(template, SCHEDULE_GROUP_TYPE).items():
+        created.schedule_groups[logical_id] = _ensure_schedule_group(scheduler, created.resolve(properties["Name"]))
     logger.info("local resources ready: tables=%s queues=%s buckets=%s", tables, list(queues), buckets)
     return created
 
@@ -248,4 +270,16 @@ def _ensure_bucket(s3: Any, name: str, properties: dict[str, Any]) -> str:
     public_access = properties.get("PublicAccessBlockConfiguration")
     if public_access:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=public_access)
+    return name
+
+
+# ---------------------------------------------------------------------------------------- EventBridge Scheduler
+def _ensure_schedule_group(scheduler: Any, name: str) -> str:
+    # Asked first: moto's CreateScheduleGroup replaces a group of that name, schedules and all.
+    try:
+        scheduler.get_schedule_group(Name=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        scheduler.create_schedule_group(Name=name)
     return name

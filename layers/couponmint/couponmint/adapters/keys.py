@@ -15,6 +15,7 @@ KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
 OPEN_JOBS = "OPEN_JOBS"
 OPEN_BATCHES = "OPEN_BATCHES"
 TOKENS = "TOKENS"
+SCHEDULES = "SCHEDULES"
 
 
 def store_pk(store_hash: str) -> str:
@@ -78,6 +79,15 @@ def job_key(store_hash: str, job_id: str) -> Key:
 def promotion_jobs_pk(store_hash: str, promotion_id: int) -> str:
     """gsi1: a promotion's jobs, by creation time."""
     return f"STORE#{store_hash}#PROMOTION#{promotion_id}#JOBS"
+
+
+def schedule_key(store_hash: str, promotion_id: int, schedule_id: str) -> Key:
+    """A store's schedule, in the store's partition: one query lists a promotion's schedules."""
+    return {"pk": store_pk(store_hash), "sk": f"{promotion_schedules_prefix(promotion_id)}{schedule_id}"}
+
+
+def promotion_schedules_prefix(promotion_id: int) -> str:
+    return f"SCHEDULE#{promotion_id:012d}#"
 
 
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from couponmint.adapters.dynamo import Table
 from couponmint.adapters.jobs import JobRepository
 from couponmint.adapters.limits import LimitRepository
 from couponmint.adapters.promotions import PromotionRepository
+from couponmint.adapters.schedules import ScheduleRepository
 from couponmint.adapters.tokens import TokenRepository
 
 
@@ -21,6 +22,7 @@ class Repositories:
     batches: BatchRepository
     jobs: JobRepository
     limits: LimitRepository
+    schedules: ScheduleRepository
 
     @classmethod
     def over(cls, resource: Any, writer: Any = None) -> "Repositories":
@@ -36,4 +38,5 @@ class Repositories:
             batches=BatchRepository(table, codes, promotions, jobs),
             jobs=jobs,
             limits=LimitRepository(table),
+            schedules=ScheduleRepository(table),
         )

@@ -15,6 +15,8 @@ CODEGEN = f"{PROMOTION}/codegen"
 BATCH = f"{CODEGEN}/batches/<batch_id>"
 JOBS = f"{CODEGEN}/jobs"
 JOB = f"{JOBS}/<job_id>"
+SCHEDULES = f"{CODEGEN}/schedules"
+SCHEDULE = f"{SCHEDULES}/<schedule_id>"
 
 # What needs no token: the API's own description, and the console's pages (which call the API with one).
 OPEN_PATHS = frozenset({"/openapi.json", "/swagger", *console.PATHS})
@@ -33,6 +35,10 @@ def batch_location(store_hash: str, promotion_id: int, batch_id: str) -> str:
 
 def job_location(store_hash: str, promotion_id: int, job_id: str) -> str:
     return f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/jobs/{job_id}"
+
+
+def schedule_location(store_hash: str, promotion_id: int, schedule_id: str) -> str:
+    return f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/schedules/{schedule_id}"
 
 
 def promotion_id_of(raw: str) -> int:

@@ -35,6 +35,7 @@ def start_job(
     *,
     job_id: str | None = None,
     source: str = "api",
+    schedule_id: str | None = None,
 ) -> tuple[JobRecord, bool]:
     """Record a QUEUED job and queue its planning; returns the job and whether it is new.
 
@@ -53,6 +54,7 @@ def start_job(
         created=datetime.now(UTC),
         batches_total=JobRecord.batches_for(request.quantity),
         source=source,
+        schedule_id=schedule_id,
     )
     if not jobs.put(job):
         existing = jobs.get(store_hash, job.job_id)

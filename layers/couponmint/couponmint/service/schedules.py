@@ -11,7 +11,7 @@ from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage,
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
-from couponmint.service.ports import BatchStore, JobStore, PromotionStore, Queue
+from couponmint.service.ports import BatchStore, JobStore, PromotionStore, Queue, ScheduleStore
 
 # A job that has not moved for this long is nudged again by the sweeper (its message may have been lost).
 STALE_AFTER = timedelta(minutes=5)
@@ -24,7 +24,7 @@ ASSEMBLY_GIVE_UP_AFTER = timedelta(hours=1)
 
 
 class ScheduledGeneration(JobRequest):
-    """A schedule's input: store, promotion, quantity and format, and the tick it is for."""
+    """A schedule's input: the schedule (its id), store, promotion, quantity and format, and the tick it is for."""
 
     action: Literal["generate"]
     schedule: Annotated[str, Field(min_length=1, max_length=64)]
@@ -49,8 +49,15 @@ def tick_job_id(schedule: str, scheduled_time: str) -> str:
 
 
 def run_scheduled_generation(
-    promotions: PromotionStore, job_store: JobStore, queue: Queue, tick: ScheduledGeneration
-) -> JobRecord:
+    promotions: PromotionStore, job_store: JobStore, schedules: ScheduleStore, queue: Queue, tick: ScheduledGeneration
+) -> JobRecord | None:
+    """Start the tick's job (one however often the tick is delivered) and point the schedule at it.
+
+    A tick of a schedule that is gone (deleted while EventBridge Scheduler had the tick in flight) starts nothing.
+    """
+    if schedules.get(tick.store_hash, tick.promotion_id, tick.schedule) is None:
+        logger.info("tick of a deleted schedule: nothing to do", schedule=tick.schedule)
+        return None
     request = JobRequest.model_validate(tick.model_dump(include=set(JobRequest.model_fields)))
     job, new = jobs.start_job(
         promotions,
@@ -61,7 +68,9 @@ def run_scheduled_generation(
         request,
         job_id=tick_job_id(tick.schedule, tick.scheduled_time),
         source=f"schedule:{tick.schedule}",
+        schedule_id=tick.schedule,
     )
+    schedules.set_last_job(tick.store_hash, tick.promotion_id, tick.schedule, job.job_id)
     logger.info("scheduled generation", schedule=tick.schedule, job_id=job.job_id, new=new)
     return job
 
