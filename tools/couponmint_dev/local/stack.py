@@ -2,8 +2,9 @@
 
 Start order (stop runs it backwards): local AWS services → template.yaml's resources → the functions'
 environment exported into this process (`couponmint.config.export_environment`, the one place) and cached
-clients reset → demo seed → SQS poller for GeneratorFunction → schedules → HTTP API for ApiFunction. The
-API answers `GET /health` with 200 only once all of that is up.
+clients reset → demo seed → SQS poller for GeneratorFunction → the template's schedules → the stores'
+schedules (moto's Scheduler, fired by store_schedules.py) → HTTP API for ApiFunction. The API answers
+`GET /health` with 200 only once all of that is up.
 
 With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across restarts; SQS and S3
 (moto) are in memory and start empty each time. That loses nothing: DynamoDB decides, and queued work and
@@ -36,6 +37,7 @@ from couponmint_dev.local.resources import LocalResources, create_resources
 from couponmint_dev.local.schedules import start_schedules
 from couponmint_dev.local.seed import DemoSeed, seed_demo
 from couponmint_dev.local.services import start_local_aws
+from couponmint_dev.local.store_schedules import start_store_schedules
 from couponmint_dev.settings import CliSettings, export_environment, get_local_settings
 
 logger = logging.getLogger("couponmint_dev.local")
@@ -83,6 +85,7 @@ def start_stack(*, port: int, data_dir: Path | None, retry_visibility_seconds: i
             stoppers.append(poller.stop)
         schedules = start_schedules(resources.template)
         stoppers.append(schedules.stop)
+        stoppers.append(start_store_schedules(aws, resources).stop)
         resume_unfinished_work()
 
         ready = threading.Event()
