@@ -12,6 +12,10 @@ from couponmint.adapters.aws import reset_clients
 from couponmint.config import get_settings
 from couponmint_dev.local.resources import LocalResources, create_resources
 from couponmint_dev.local.services import LocalAws, start_local_aws
+from tests.iam_check import iam_allows_every_call, judge_against, pytest_configure, pytest_sessionfinish
+
+# The IAM check's hooks and fixture, for every test (tests/iam_check.py).
+__all__ = ["iam_allows_every_call", "pytest_configure", "pytest_sessionfinish"]
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +41,7 @@ def resources(local_aws: LocalAws) -> Iterator[LocalResources]:
     COUPONMINT_EXPORT_BUCKET, ...), so `get_settings()` and the handlers see the local resources.
     """
     created = create_resources(local_aws, prefix=f"t{uuid.uuid4().hex[:8]}")
+    judge_against(created)
     with pytest.MonkeyPatch.context() as environment:
         for name, value in created.process_environment().items():
             environment.setenv(name, value)

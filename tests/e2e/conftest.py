@@ -1,6 +1,7 @@
 """End-to-end fixtures: `couponmint local run` as a subprocess, driven over HTTP like a BigCommerce client."""
 
 import contextlib
+import json
 import secrets
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 import requests
 from bigcommerce.connection import OAuthConnection
 
+from couponmint_dev.local.iam import Violation
 from couponmint_dev.local.seed import DEMO_STORE
 from couponmint_dev.local.services import free_port
 
@@ -52,6 +54,8 @@ def running_stack(log_dir: Path, *extra_args: str) -> Iterator[LocalStack]:
     token, readonly_token = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
     port = free_port()
     log = log_dir / "stack.log"
+    # Every AWS call of the stack's functions is held against template.yaml (DESIGN.md invariant 8).
+    iam_report = log_dir / "iam-violations.jsonl"
     command = [
         str(Path(sys.executable).with_name("couponmint")),
         "local",
@@ -59,6 +63,10 @@ def running_stack(log_dir: Path, *extra_args: str) -> Iterator[LocalStack]:
         "--in-memory",
         "--port",
         str(port),
+        "--iam",
+        "enforce",
+        "--iam-report",
+        str(iam_report),
         *extra_args,
     ]
     with pytest.MonkeyPatch.context() as environment, log.open("wb") as output:
@@ -80,6 +88,10 @@ def running_stack(log_dir: Path, *extra_args: str) -> Iterator[LocalStack]:
             pytest.fail(f"the local stack did not stop within {SHUTDOWN_TIMEOUT_SECONDS} s:\n{_output_tail(log)}")
         if returncode != 0:
             pytest.fail(f"the local stack exited with {returncode}:\n{_output_tail(log)}")
+        if iam_report.exists():
+            lines = dict.fromkeys(iam_report.read_text().splitlines())
+            violations = "\n".join(f"  {Violation(**json.loads(line))}" for line in lines)
+            pytest.fail(f"the stack's functions made calls template.yaml does not allow:\n{violations}")
 
 
 @pytest.fixture(scope="session")

@@ -201,7 +201,10 @@ def test_codegen_refuses_formats_too_small_for_the_batch(store: Store, call_api:
     # Then it is refused with the numbers, never attempted
     assert answer.status == 422
     title = answer.body["errors"][0]["title"]
-    assert "too few characters remain" in title and "64 possible codes" in title
+    assert (
+        title.startswith("code_length, charset, exclude_characters: too few possible codes")
+        and "64 possible codes" in title
+    )
 
 
 @pytest.mark.parametrize(
@@ -324,3 +327,47 @@ def test_codegen_reads_the_body_as_json_whatever_the_content_type(
     # Then the body is read as JSON
     assert raw["statusCode"] == 201, raw["body"]
     assert len(json.loads(raw["body"])["data"]["codes"]) == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "shape"),
+    [
+        ({"charset": "unambiguous"}, r"[0-9ABCDEFGHJKMNPQRSTVWXYZ]{16}"),
+        ({"charset": "numeric", "code_length": 12}, r"[0-9]{12}"),
+        ({"charset": "alphabetic", "prefix": "GIFT", "delimiter": "-"}, r"GIFT-[A-Z]{16}"),
+        ({"pattern": "XMAS-####-####"}, r"XMAS-[A-Z0-9]{4}-[A-Z0-9]{4}"),
+        (
+            {"pattern": "XMAS-####-####", "charset": "unambiguous", "check_character": True},
+            r"XMAS-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{5}",
+        ),
+    ],
+)
+def test_codegen_makes_codes_in_the_format_asked(
+    generator_running: None, store: Store, call_api: Caller, fields: dict[str, Any], shape: str
+) -> None:
+    # When a batch is asked for in a format of couponmint's extension
+    answer = call_api("POST", codegen_path(store), json.dumps({"batch_size": 50, **fields}), store.token)
+    # Then every code has exactly that shape
+    assert answer.status == 201, answer.body
+    codes = [code["code"] for code in answer.body["data"]["codes"]]
+    assert len(set(codes)) == 50 and all(re.fullmatch(shape, code) for code in codes)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"pattern": "XMAS-####", "prefix": "A"}, "pattern"),
+        ({"pattern": "XMAS-####", "code_length": 8}, "pattern"),
+        ({"pattern": "X###"}, "pattern"),
+        ({"pattern": "xmas-####"}, "pattern"),
+        ({"charset": "emoji"}, "charset"),
+        ({"check_character": "yes"}, "check_character"),
+        ({"charset": "numeric", "exclude_characters": list("012345678")}, "exclude_characters"),
+    ],
+)
+def test_codegen_refuses_format_combinations_the_contract_refuses(
+    store: Store, call_api: Caller, fields: dict[str, Any], field: str
+) -> None:
+    answer = call_api("POST", codegen_path(store), json.dumps({"batch_size": 1, **fields}), store.token)
+    assert answer.status == 422
+    assert answer.body["errors"][0]["title"].startswith(f"{field}:"), answer.body

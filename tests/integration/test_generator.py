@@ -121,15 +121,15 @@ def test_generator_replaces_a_code_another_batch_holds_case_insensitively(
     owner = BatchRecord.model_construct(batch_id="someone-else")
     assert stores.batches.claim(owner, [held]) == set()
     # And a kernel whose first draw is that code in upper case
-    real_make_codes = generation.make_codes
+    real_make_codes = generation.make_formatted_codes
     draws: list[int] = []
 
-    def first_draw_collides(alphabet: str, length: int, count: int, *args: Any, **kwargs: Any) -> list[str]:
-        made = real_make_codes(alphabet, length, count, *args, **kwargs)
+    def first_draw_collides(layout: Any, count: int, *args: Any, **kwargs: Any) -> list[str]:
+        made = real_make_codes(layout, count, *args, **kwargs)
         draws.append(count)
         return [*made[:position], "TAKEN0000000000A", *made[position + 1 :]] if len(draws) == 1 else made
 
-    monkeypatch.setattr(generation, "make_codes", first_draw_collides)
+    monkeypatch.setattr(generation, "make_formatted_codes", first_draw_collides)
     # When a batch is generated (the first transaction records the batch and claims 99 codes, the last one
     # claims up to 97 and marks the batch DONE, any between claims the rest)
     body = pending_batch(store, batch_size=batch_size)

@@ -97,7 +97,7 @@ def test_job_batch_replaces_a_code_another_batch_holds(
         batch_id="someone-else",
     )
     assert repositories().batches.claim(BatchRecord.model_construct(batch_id="someone-else"), [held]) == set()
-    real_make_codes = generation.make_codes
+    real_make_codes = generation.make_formatted_codes
     drawn: list[int] = []
 
     def first_draw_collides(*args: Any, **kwargs: Any) -> list[str]:
@@ -107,7 +107,7 @@ def test_job_batch_replaces_a_code_another_batch_holds(
         drawn.append(len(codes))
         return codes
 
-    monkeypatch.setattr(generation, "make_codes", first_draw_collides)
+    monkeypatch.setattr(generation, "make_formatted_codes", first_draw_collides)
     body = job_batch_body(store)
     # When the job lane makes the batch
     answer = generator_handler(sqs_event(body), local_context("JobFunction"))

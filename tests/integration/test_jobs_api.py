@@ -76,7 +76,7 @@ def test_jobs_quantity_edges(store: Store, call_api: Caller, quantity: Any, stat
 def test_jobs_capacity_guard_covers_the_whole_quantity(store: Store, call_api: Caller) -> None:
     body = {"quantity": 1_000_000, "code_length": 6, "exclude_characters": list("ABCDEFGHIJKLMNOPQRSTUV")}
     answer = call_api("POST", jobs_path(store), json.dumps(body), store.token)
-    assert answer.status == 422 and "too few characters remain" in answer.body["errors"][0]["title"]
+    assert answer.status == 422 and "too few possible codes" in answer.body["errors"][0]["title"]
 
 
 def test_jobs_cancel_starts_no_new_batch(

@@ -23,7 +23,10 @@ def test_codegen_request_defaults_follow_the_contract() -> None:
     # When only batch_size is given
     request = CodegenRequest.model_validate({"batch_size": 5})
     # Then the contract's defaults apply
-    assert (request.max_uses, request.max_uses_per_customer, request.code_length) == (1, 1, 16)
+    assert (request.max_uses, request.max_uses_per_customer) == (1, 1)
+    assert request.code_length is None and request.code_format.layout.runs == (16,)
+    assert request.code_format.layout.alphabet == "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    assert not request.check_character and request.charset is None and request.pattern is None
     assert request.prefix is None and request.suffix is None and request.delimiter is None
     assert request.exclude_characters == []
     assert request.code_format.total_length == 16
@@ -140,13 +143,13 @@ def test_codegen_request_limits_the_total_code_length_to_50(
 
 def test_code_format_places_the_delimiter_only_beside_a_prefix_or_suffix() -> None:
     only_delimiter = CodegenRequest.model_validate({"batch_size": 1, "delimiter": "-"}).code_format
-    assert (only_delimiter.head, only_delimiter.tail) == ("", "")
+    assert only_delimiter.layout.pieces == ("", "")
     both = CodegenRequest.model_validate(
         {"batch_size": 1, "delimiter": "-", "prefix": "PRE", "suffix": "SUF"}
     ).code_format
-    assert (both.head, both.tail) == ("PRE-", "-SUF")
+    assert both.layout.pieces == ("PRE-", "-SUF")
     no_delimiter = CodegenRequest.model_validate({"batch_size": 1, "prefix": "PRE"}).code_format
-    assert (no_delimiter.head, no_delimiter.tail) == ("PRE", "")
+    assert no_delimiter.layout.pieces == ("PRE", "")
 
 
 @pytest.mark.parametrize(

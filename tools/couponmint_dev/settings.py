@@ -26,6 +26,12 @@ class LocalSettings(BaseSettings):
     # Seconds before a message the generator failed becomes visible again, instead of the queue's
     # VisibilityTimeout (360 s in template.yaml); unset keeps the template's value.
     local_retry_visibility_seconds: int | None = Field(default=None, ge=0, le=43200)
+    # The partition model in front of DynamoDB Local (docs/partition-model.md; `--partition-model` overrides it):
+    # unset or "off" leaves it out, "on" runs it at 1/10 of AWS's limits, a number at that scale.
+    partition_model: str | None = None
+    # The table's write throughput for the model, in AWS's units a second (a warm throughput; `--warm-throughput`
+    # overrides it); unset: a new on-demand table's 4,000.
+    partition_model_table_wru: float | None = Field(default=None, gt=0)
     # Where downloaded tools (DynamoDB Local) are kept, per the XDG base directory convention.
     cache_home: Path = Field(
         default_factory=lambda: Path.home() / ".cache", validation_alias=AliasChoices("XDG_CACHE_HOME")

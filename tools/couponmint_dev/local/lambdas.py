@@ -24,6 +24,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from couponmint_dev.local.iam.running import running_as
 from couponmint_dev.local.services import ACCOUNT_ID, REGION
 from couponmint_dev.local.template import function_properties, load_template, project_root
 
@@ -112,7 +113,9 @@ class LocalFunction:
             raise TypeError(f"{spec.module_file}:{spec.handler_name} is not callable")
 
     def __call__(self, event: dict[str, Any], context: Any) -> Any:
-        return self._handler(event, context)
+        # Every AWS call the handler makes is this function's, for the IAM check (iam/check.py).
+        with running_as(self.spec.logical_id):
+            return self._handler(event, context)
 
     def fresh(self) -> "LocalFunction":
         return LocalFunction(self.spec)

@@ -65,7 +65,6 @@ class LocalResources:
     tables: dict[str, str] = field(default_factory=dict)
     queues: dict[str, LocalQueue] = field(default_factory=dict)
     buckets: dict[str, str] = field(default_factory=dict)
-    schedule_groups: dict[str, str] = field(default_factory=dict)
     template: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def ref(self, logical_id: str) -> str:
@@ -76,8 +75,8 @@ class LocalResources:
             return self.queues[logical_id].url
         if logical_id in self.buckets:
             return self.buckets[logical_id]
-        if logical_id in self.schedule_groups:
-            return self.schedule_groups[logical_id]
+        if logical_id in resources_of_type(self.template, SCHEDULE_GROUP_TYPE):
+            return self.schedule_groups()[logical_id]
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
@@ -133,6 +132,13 @@ class LocalResources:
         own_variables = (resource.get("Properties") or {}).get("Environment", {}).get("Variables", {})
         return {name: self.resolve(value) for name, value in {**globals_variables, **own_variables}.items()}
 
+    def schedule_groups(self) -> dict[str, str]:
+        """The template's EventBridge Scheduler groups: logical id → name."""
+        return {
+            logical_id: self.resolve(properties["Name"])
+            for logical_id, properties in resources_of_type(self.template, SCHEDULE_GROUP_TYPE).items()
+        }
+
     def function_ids(self) -> list[str]:
         return list(resources_of_type(self.template, FUNCTION_TYPE))
 
@@ -185,8 +191,8 @@ def create_resources(aws: LocalAws, prefix: str, template: dict[str, Any] | None
     for logical_id, properties in queue_properties.items():
         sqs.set_queue_attributes(QueueUrl=queues[logical_id].url, Attributes=_queue_attributes(created, properties))
     scheduler = aws.client("scheduler")
-    for logical_id, properties in resources_of_type(template, SCHEDULE_GROUP_TYPE).items():
-        created.schedule_groups[logical_id] = _ensure_schedule_group(scheduler, created.resolve(properties["Name"]))
+    for name in created.schedule_groups().values():
+        _ensure_schedule_group(scheduler, name)
     logger.info("local resources ready: tables=%s queues=%s buckets=%s", tables, list(queues), buckets)
     return created
 

@@ -178,7 +178,7 @@ def start_store_schedules(aws: LocalAws, resources: LocalResources) -> StoreSche
         logger.info("local scheduler: %s schedules restored from DynamoDB", restored)
     functions = {resources.get_att(function_id, "Arn"): function_id for function_id in resources.function_ids()}
     runner = StoreScheduleRunner(
-        aws.client("scheduler"), aws.client("sqs"), list(resources.schedule_groups.values()), functions
+        aws.client("scheduler"), aws.client("sqs"), list(resources.schedule_groups().values()), functions
     )
     runner.start()
     return runner

@@ -215,7 +215,7 @@ class BatchRepository:
         try:
             self._table.transact(items)
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
+            if cancellation_reasons(error)[:1] != ["ConditionalCheckFailed"]:
                 raise
             # The batch moved on meanwhile (another delivery finished it): nothing to record.
 

@@ -9,6 +9,8 @@ inserts cost 1 write unit per code instead of a transaction's 2, which is most o
 `DuplicateItem` on an existing item, which is then read to tell this batch's own claim from another's.
 """
 
+import random
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -19,6 +21,9 @@ from couponmint.adapters.keys import code_key
 # DynamoDB's limit of statements per BatchExecuteStatement, and calls a batch has in flight at once.
 STATEMENTS_PER_CALL = 25
 CALLS_AT_ONCE = 4
+# A statement refused for a passing reason (a hot partition) is sent again, with jittered backoff.
+RETRIED = frozenset({"ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "InternalServerError"})
+INSERT_ATTEMPTS = 8
 
 
 class JobClaims:
@@ -33,19 +38,26 @@ class JobClaims:
         return self._not_ours(batch_id, existing)
 
     def _insert(self, items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """One call of inserts; returns the items that exist already."""
-        answer = self._table.writer.batch_execute_statement(
-            Statements=[self._statement(item) for item in items], ReturnConsumedCapacity="NONE"
-        )
-        existing = []
-        for item, response in zip(items, answer["Responses"], strict=True):
-            error = response.get("Error")
-            if error is None:
-                continue
-            if error.get("Code") != "DuplicateItem":
-                raise RuntimeError(f"claim of {item['code']} failed: {error}")
-            existing.append(item)
-        return existing
+        """One call of inserts (and again for those throttled); returns the items that exist already."""
+        existing: list[dict[str, Any]] = []
+        for attempt in range(INSERT_ATTEMPTS):
+            answer = self._table.writer.batch_execute_statement(
+                Statements=[self._statement(item) for item in items], ReturnConsumedCapacity="NONE"
+            )
+            again = []
+            for item, response in zip(items, answer["Responses"], strict=True):
+                code = (response.get("Error") or {}).get("Code")
+                if code == "DuplicateItem":
+                    existing.append(item)
+                elif code in RETRIED:
+                    again.append(item)
+                elif code is not None:
+                    raise RuntimeError(f"claim of {item['code']} failed: {response['Error']}")
+            if not again:
+                return existing
+            items = again
+            time.sleep(random.uniform(0.01, 0.03) * 2**attempt)
+        raise RuntimeError(f"{len(items)} claims still throttled after {INSERT_ATTEMPTS} attempts")
 
     def _statement(self, item: dict[str, Any]) -> dict[str, Any]:
         names = list(item)

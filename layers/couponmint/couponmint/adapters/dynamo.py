@@ -20,6 +20,8 @@ from botocore.exceptions import ClientError
 MAX_TRANSACTION_ITEMS = 100
 MAX_BATCH_GET = 100
 TRANSACTION_ATTEMPTS = 8
+# Why a transaction may be cancelled that another try can fix (nothing else of it was refused).
+PASSING_CANCELLATIONS = frozenset({"TransactionConflict", "ThrottlingError"})
 
 _SERIALIZER = TypeSerializer()
 
@@ -104,11 +106,12 @@ class Table:
         )
 
     def transact(self, items: Sequence[dict[str, Any]], *, serialized: bool = False) -> None:
-        """TransactWriteItems, retried with jittered backoff while it only conflicts with another transaction.
+        """TransactWriteItems, retried with jittered backoff while it is only cancelled for passing reasons.
 
-        Concurrent batches finishing together update the same counter items; DynamoDB then cancels all but
-        one with `TransactionConflict`, which botocore does not retry by itself. `serialized` items are in
-        wire form already and go through the writer client.
+        Concurrent batches finishing together update the same counter items; DynamoDB then cancels all but one
+        with `TransactionConflict`. A hot partition cancels with `ThrottlingError`. botocore retries neither
+        (the request itself succeeded); both are worth another try. `serialized` items are in wire form already
+        and go through the writer client.
         """
         client = self.writer if serialized else self.client
         for attempt in range(TRANSACTION_ATTEMPTS):
@@ -117,8 +120,8 @@ class Table:
                 return
             except ClientError as error:
                 reasons = set(cancellation_reasons(error))
-                only_conflicts = "TransactionConflict" in reasons and reasons <= {"TransactionConflict", "None"}
-                if not only_conflicts or attempt == TRANSACTION_ATTEMPTS - 1:
+                passing = bool(reasons & PASSING_CANCELLATIONS) and reasons <= {*PASSING_CANCELLATIONS, "None"}
+                if not passing or attempt == TRANSACTION_ATTEMPTS - 1:
                     raise
                 time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
 

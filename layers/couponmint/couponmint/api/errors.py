@@ -77,7 +77,8 @@ def _field_title(error: dict[str, Any]) -> str:
     loc = [str(part) for part in error.get("loc", ())]
     field = ".".join(loc[1:]) if loc[:1] in (["body"], ["query"], ["path"]) else ".".join(loc)
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ")
-    return f"{field}: {message}" if field else message
+    # A validator's message may name its field already ("pattern: has 1 #").
+    return f"{field}: {message}" if field and not message.startswith(f"{field}:") else message
 
 
 def answer(problem: Problem, headers: dict[str, str] | None = None) -> Response[Any]:

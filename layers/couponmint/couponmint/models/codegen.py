@@ -1,11 +1,12 @@
 """The codegen contract: BigCommerce's `POST /promotions/{promotion_id}/codegen` request and answer."""
 
 from datetime import datetime
-from typing import Annotated, Self
+from functools import cached_property
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, model_validator
 
-from couponmint.logic.codes import MAX_CODE_LENGTH
+from couponmint.logic.code_layout import CodeLayout, code_layout, validate_pattern
 
 MAX_BATCH_SIZE = 250
 MAX_USES_LIMIT = 100_000
@@ -15,7 +16,8 @@ UsesLimit = Annotated[StrictInt, Field(ge=0, le=MAX_USES_LIMIT)]
 
 
 class CodeFormat(BaseModel):
-    """How a code looks: `prefix` `delimiter` random-part `delimiter` `suffix`."""
+    """How a code looks: BigCommerce's `prefix` `delimiter` random-part `delimiter` `suffix`, or couponmint's
+    `pattern`; the charset, exclusions and check character apply to either (logic/code_layout.py)."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
@@ -23,30 +25,35 @@ class CodeFormat(BaseModel):
     suffix: AffixText | None = None
     delimiter: Annotated[StrictStr, Field(pattern=r"^[_-]$")] | None = None
     exclude_characters: list[Annotated[StrictStr, Field(pattern=r"^[A-Z0-9]$")]] = Field(default_factory=list)
-    code_length: Annotated[StrictInt, Field(ge=6, le=16)] = 16
+    # Unset means BigCommerce's 16; it cannot be set beside a pattern.
+    code_length: Annotated[StrictInt, Field(ge=6, le=16, json_schema_extra={"default": 16})] | None = None
+    # couponmint's own (EXT): see docs/formats.md.
+    charset: Literal["alphanumeric", "unambiguous", "numeric", "alphabetic"] | None = None
+    pattern: Annotated[StrictStr, AfterValidator(validate_pattern)] | None = None
+    check_character: StrictBool = False
 
     @model_validator(mode="after")
-    def _total_length_fits(self) -> Self:
-        if self.total_length > MAX_CODE_LENGTH:
-            raise ValueError(
-                f"code is {self.total_length} characters long with its prefix, suffix and delimiters;"
-                f" at most {MAX_CODE_LENGTH} are allowed"
-            )
+    def _layout_fits(self) -> Self:
+        self.layout  # noqa: B018 - building it checks every combination (its errors name their field)
         return self
 
-    @property
-    def head(self) -> str:
-        """Everything before the random part."""
-        return f"{self.prefix}{self.delimiter or ''}" if self.prefix else ""
-
-    @property
-    def tail(self) -> str:
-        """Everything after the random part."""
-        return f"{self.delimiter or ''}{self.suffix}" if self.suffix else ""
+    @cached_property
+    def layout(self) -> CodeLayout:
+        """The format as the kernel, the capacity guard and validation read it."""
+        return code_layout(
+            pattern=self.pattern,
+            prefix=self.prefix,
+            suffix=self.suffix,
+            delimiter=self.delimiter,
+            code_length=self.code_length,
+            charset=self.charset,
+            exclude_characters=self.exclude_characters,
+            check_character=self.check_character,
+        )
 
     @property
     def total_length(self) -> int:
-        return len(self.head) + self.code_length + len(self.tail)
+        return self.layout.length
 
 
 class GenerationRequest(CodeFormat):

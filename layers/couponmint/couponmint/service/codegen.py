@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from couponmint.adapters.exports import codes_csv
 from couponmint.errors import BatchFailed, InvalidRequest, NotAllowed, NotFound
-from couponmint.logic.codes import alphabet_without, capacity_shortfall
+from couponmint.logic.formats import format_capacity_shortfall
 from couponmint.logic.polling import CompletionTimes
 from couponmint.models.codegen import CodeFormat, CodegenData, CodegenRequest, GeneratedCode, iso_timestamp
 from couponmint.models.messages import GenerateBatchMessage, NewBatch
@@ -30,8 +30,7 @@ def check_generation(
         raise NotFound(f"promotion {promotion_id} does not exist")
     if not promotion.allows_bulk_codes:
         raise NotAllowed(BULK_ONLY)
-    alphabet = alphabet_without(code_format.exclude_characters)
-    shortfall = capacity_shortfall(len(alphabet), code_format.code_length, store_codes, requested)
+    shortfall = format_capacity_shortfall(code_format.layout, store_codes, requested)
     if shortfall:
         raise InvalidRequest(shortfall)
     return promotion

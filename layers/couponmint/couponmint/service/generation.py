@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from couponmint.adapters.exports import batch_export_key, codes_csv
 from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, PromotionGone, StaleBatch
-from couponmint.logic.codes import alphabet_without, make_codes
+from couponmint.logic.formats import make_formatted_codes
 from couponmint.models.jobs import JobStatus
 from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus
@@ -187,9 +187,7 @@ def _replace(
 
 def _replacements(batch: BatchRecord, taken: set[str], candidates: list[str]) -> dict[str, str]:
     """A fresh code for each taken one, distinct from every candidate."""
-    fmt = batch.code_format
-    alphabet = alphabet_without(fmt.exclude_characters)
-    fresh = make_codes(alphabet, fmt.code_length, len(taken), fmt.head, fmt.tail, avoid=set(candidates))
+    fresh = make_formatted_codes(batch.code_format.layout, len(taken), avoid=set(candidates))
     logger.info("replacing colliding codes", batch_id=batch.batch_id, replaced=len(taken))
     return dict(zip(sorted(taken), fresh, strict=True))
 
@@ -199,9 +197,7 @@ def _start(batches: BatchStore, promotions: PromotionStore, batch: BatchRecord) 
 
     Codes another batch holds make the transaction write nothing: they are replaced and it is tried again.
     """
-    fmt = batch.code_format
-    alphabet = alphabet_without(fmt.exclude_characters)
-    candidates = make_codes(alphabet, fmt.code_length, batch.batch_size, fmt.head, fmt.tail)
+    candidates = make_formatted_codes(batch.code_format.layout, batch.batch_size)
     first_id = promotions.reserve_ids(batch.store_hash, "code", batch.batch_size)
     for _ in range(MAX_CLAIM_ROUNDS):
         started = batch.claiming(candidates, first_id)

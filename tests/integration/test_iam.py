@@ -1,0 +1,104 @@
+"""The IAM check can fail: a function whose template.yaml policy lacks what its code calls is refused, as on AWS.
+
+Each test judges one function against a changed copy of template.yaml (a `Policies` entry removed or replaced)
+with a checker of its own, so the session's check (tests/iam_check.py) keeps judging against the real template.
+"""
+
+import copy
+import dataclasses
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from couponmint.adapters.factory import coupon_table
+from couponmint.models.jobs import JobRequest, JobStatus
+from couponmint.models.messages import AssembleJobMessage
+from couponmint.service import jobs
+from couponmint_dev.local.iam import IamChecker, IamMode, swap
+from couponmint_dev.local.lambdas import local_context
+from couponmint_dev.local.resources import LocalResources
+from couponmint_dev.local.template import load_template
+from tests.integration.helpers import TEMPLATE, Store, sqs_event
+
+
+def template_where(function_id: str, policies: list[Any]) -> dict[str, Any]:
+    """template.yaml with `function_id`'s Policies replaced (a copy: the loaded template is shared)."""
+    template = copy.deepcopy(load_template(TEMPLATE))
+    template["Resources"][function_id]["Properties"]["Policies"] = copy.deepcopy(policies)
+    return template
+
+
+def without_s3(policy: dict[str, Any]) -> dict[str, Any]:
+    """A Policies entry without its statements on S3."""
+    if "Statement" not in policy:
+        return policy
+    return {"Statement": [s for s in policy["Statement"] if "s3:" not in str(s["Action"])]}
+
+
+@contextmanager
+def judged_against(resources: LocalResources, template: dict[str, Any]) -> Iterator[IamChecker]:
+    """Judge the calls made inside against `template`'s roles, with a checker of their own."""
+    checker = IamChecker(IamMode.ENFORCE).use(dataclasses.replace(resources, template=template))
+    checker.roles()
+    previous = swap(checker)
+    try:
+        yield checker
+    finally:
+        swap(previous)
+
+
+def test_iam_codegen_is_refused_when_the_api_may_not_send_to_the_queue(
+    resources: LocalResources, store: Store, call_api: Any
+) -> None:
+    # Given template.yaml without the API's SQSSendMessagePolicy
+    policies = load_template(TEMPLATE)["Resources"]["ApiFunction"]["Properties"]["Policies"]
+    template = template_where("ApiFunction", [p for p in policies if "SQSSendMessagePolicy" not in p])
+    # When a codegen request runs through the API's handler
+    with judged_against(resources, template) as checker, pytest.raises(ClientError) as refused:
+        call_api(
+            "POST", f"/stores/{store.store_hash}/v3/promotions/1/codegen", json.dumps({"batch_size": 5}), store.token
+        )
+    # Then the handler fails with SQS's AccessDenied (API Gateway would answer 502)
+    queue = resources.queues["GenerateQueue"]
+    assert refused.value.response["Error"]["Code"] == "AccessDenied"
+    assert f"is not authorized to perform: sqs:SendMessage on resource: {queue.arn}" in str(refused.value)
+    # And the check names the function, the missing action and the queue
+    assert [str(v) for v in checker.violations()] == [
+        f"ApiFunction is not allowed sqs:SendMessage on {queue.arn} (sqs.SendMessage: no identity-based policy allows)"
+    ]
+
+
+def test_iam_generator_may_abort_the_upload_of_a_failed_assembly_which_s3_crud_policy_does_not_allow(
+    resources: LocalResources, store: Store, generator_handler: Any
+) -> None:
+    # Given a job ready to assemble whose batch export is missing (so assembling fails and aborts its upload)
+    table = coupon_table()
+    job, _ = jobs.start_job(table, _NoQueue(), store.store_hash, 1, JobRequest(quantity=10))  # type: ignore[arg-type]
+    table.move_job(store.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.QUEUED})
+    assemble = sqs_event(AssembleJobMessage(store_hash=store.store_hash, job_id=job.job_id).model_dump_json())
+    # And template.yaml with the generator's former S3CrudPolicy in place of its S3 statement
+    policies = load_template(TEMPLATE)["Resources"]["GeneratorFunction"]["Properties"]["Policies"]
+    crud = {"S3CrudPolicy": {"BucketName": {"Ref": "ExportBucket"}}}
+    former = template_where("GeneratorFunction", [*(without_s3(p) for p in policies), crud])
+    # When the generator assembles it under each policy
+    with judged_against(resources, former) as under_crud:
+        first = generator_handler(assemble, local_context("GeneratorFunction"))
+    with judged_against(resources, load_template(TEMPLATE)) as under_template:
+        second = generator_handler(assemble, local_context("GeneratorFunction"))
+    # Then both fail the message, but only S3CrudPolicy refused the abort (which on AWS hid the real error)
+    assert first["batchItemFailures"] == second["batchItemFailures"] == [{"itemIdentifier": "message-0"}]
+    export = f"arn:aws:s3:::{resources.buckets['ExportBucket']}/exports/{store.store_hash}/1/jobs/{job.job_id}.csv"
+    assert [(v.action, v.resource) for v in under_crud.violations()] == [("s3:AbortMultipartUpload", export)]
+    assert under_template.violations() == []
+    table.move_job(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
+
+
+class _NoQueue:
+    """Keeps the job's planning message off the shared queue: this test assembles the job by hand."""
+
+    def send(self, message: Any) -> str:
+        return "not sent"
