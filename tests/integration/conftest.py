@@ -22,6 +22,12 @@ def generator_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[st
     return load_handler(TEMPLATE, "GeneratorFunction")
 
 
+@pytest.fixture(scope="session")
+def job_handler(resources: Any) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The job lane: the same handler as the generator's, with JobFunction's role."""
+    return load_handler(TEMPLATE, "JobFunction")
+
+
 @pytest.fixture
 def store(fresh_store: str, resources: Any) -> Store:
     return make_store(fresh_store)

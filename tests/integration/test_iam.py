@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from couponmint.adapters.factory import coupon_table
+from couponmint.adapters.factory import repositories
 from couponmint.models.jobs import JobRequest, JobStatus
 from couponmint.models.messages import AssembleJobMessage
 from couponmint.service import jobs
 from couponmint_dev.local.iam import IamChecker, IamMode, swap
-from couponmint_dev.local.lambdas import local_context
+from couponmint_dev.local.lambdas import load_handler, local_context
 from couponmint_dev.local.resources import LocalResources
 from couponmint_dev.local.template import load_template
 from tests.integration.helpers import TEMPLATE, Store, sqs_event
@@ -72,29 +72,37 @@ def test_iam_codegen_is_refused_when_the_api_may_not_send_to_the_queue(
     ]
 
 
-def test_iam_generator_may_abort_the_upload_of_a_failed_assembly_which_s3_crud_policy_does_not_allow(
-    resources: LocalResources, store: Store, generator_handler: Any
+def test_iam_job_lane_may_abort_the_upload_of_a_failed_assembly_which_s3_crud_policy_does_not_allow(
+    resources: LocalResources, store: Store
 ) -> None:
-    # Given a job ready to assemble whose batch export is missing (so assembling fails and aborts its upload)
-    table = coupon_table()
-    job, _ = jobs.start_job(table, _NoQueue(), store.store_hash, 1, JobRequest(quantity=10))  # type: ignore[arg-type]
-    table.move_job(store.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.QUEUED})
+    # Given a job ready to assemble whose batches exist nowhere (so assembling fails and aborts its upload)
+    stores = repositories()
+    job, _ = jobs.start_job(
+        stores.promotions,
+        stores.jobs,
+        _NoQueue(),
+        store.store_hash,
+        1,
+        JobRequest(quantity=10),  # type: ignore[arg-type]
+    )
+    stores.jobs.move(store.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.QUEUED})
+    job_lane = load_handler(TEMPLATE, "JobFunction")
     assemble = sqs_event(AssembleJobMessage(store_hash=store.store_hash, job_id=job.job_id).model_dump_json())
-    # And template.yaml with the generator's former S3CrudPolicy in place of its S3 statement
-    policies = load_template(TEMPLATE)["Resources"]["GeneratorFunction"]["Properties"]["Policies"]
+    # And template.yaml with S3CrudPolicy in place of the job lane's S3 statement
+    policies = load_template(TEMPLATE)["Resources"]["JobFunction"]["Properties"]["Policies"]
     crud = {"S3CrudPolicy": {"BucketName": {"Ref": "ExportBucket"}}}
-    former = template_where("GeneratorFunction", [*(without_s3(p) for p in policies), crud])
-    # When the generator assembles it under each policy
+    former = template_where("JobFunction", [*(without_s3(p) for p in policies), crud])
+    # When the job lane assembles it under each policy
     with judged_against(resources, former) as under_crud:
-        first = generator_handler(assemble, local_context("GeneratorFunction"))
+        first = job_lane(assemble, local_context("JobFunction"))
     with judged_against(resources, load_template(TEMPLATE)) as under_template:
-        second = generator_handler(assemble, local_context("GeneratorFunction"))
+        second = job_lane(assemble, local_context("JobFunction"))
     # Then both fail the message, but only S3CrudPolicy refused the abort (which on AWS hid the real error)
     assert first["batchItemFailures"] == second["batchItemFailures"] == [{"itemIdentifier": "message-0"}]
     export = f"arn:aws:s3:::{resources.buckets['ExportBucket']}/exports/{store.store_hash}/1/jobs/{job.job_id}.csv"
     assert [(v.action, v.resource) for v in under_crud.violations()] == [("s3:AbortMultipartUpload", export)]
     assert under_template.violations() == []
-    table.move_job(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
+    stores.jobs.move(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
 
 
 class _NoQueue:

@@ -55,7 +55,7 @@ CRASH_POINTS = {
 
 @pytest.mark.parametrize("crash_after", list(CRASH_POINTS))
 def test_job_batch_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
-    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch, crash_after: str
+    store: Store, job_handler: Any, monkeypatch: pytest.MonkeyPatch, crash_after: str
 ) -> None:
     # Given a job lane that crashes right after a step of a 250-code batch (the step's writes did happen)
     body = job_batch_body(store)
@@ -67,11 +67,11 @@ def test_job_batch_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
         raise RuntimeError(f"crash after {crash_after}")
 
     monkeypatch.setattr(owner, method, crash)
-    answer = generator_handler(sqs_event(body), local_context("JobFunction"))
+    answer = job_handler(sqs_event(body), local_context("JobFunction"))
     assert [f["itemIdentifier"] for f in answer["batchItemFailures"]] == ["message-0"]
     # When the message is redelivered to a healthy job lane
     monkeypatch.setattr(owner, method, real)
-    answer = generator_handler(sqs_event(body, receive_count=2), local_context("JobFunction"))
+    answer = job_handler(sqs_event(body, receive_count=2), local_context("JobFunction"))
     # Then the batch is DONE, counted once in its job, and the promotion holds exactly its 250 codes
     assert answer == {"batchItemFailures": []}
     batch = repositories().batches.get(store.store_hash, json.loads(body)["batch_id"])
@@ -83,7 +83,7 @@ def test_job_batch_crash_at_any_step_then_redelivery_leaves_exactly_one_set(
 
 
 def test_job_batch_replaces_a_code_another_batch_holds(
-    store: Store, generator_handler: Any, monkeypatch: pytest.MonkeyPatch
+    store: Store, job_handler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a code already in the store, held by another batch, that the kernel draws first for this batch
     held = CodeRecord(
@@ -110,7 +110,7 @@ def test_job_batch_replaces_a_code_another_batch_holds(
     monkeypatch.setattr(generation, "make_formatted_codes", first_draw_collides)
     body = job_batch_body(store)
     # When the job lane makes the batch
-    answer = generator_handler(sqs_event(body), local_context("JobFunction"))
+    answer = job_handler(sqs_event(body), local_context("JobFunction"))
     # Then the taken code was replaced, the other batch keeps it, and the batch holds 250 codes of its own
     assert answer == {"batchItemFailures": []}
     batch = repositories().batches.get(store.store_hash, json.loads(body)["batch_id"])

@@ -73,12 +73,12 @@ def test_iam_check_refuses_what_the_role_does_not_allow_as_aws_does(checker: Iam
 
 
 def test_iam_check_lets_an_allowed_call_through(checker: IamChecker) -> None:
-    # Given the generator's S3 client, answered by a stub
+    # Given the job lane's S3 client, answered by a stub
     s3 = client("s3")
     with Stubber(s3) as stub:
         stub.add_response("abort_multipart_upload", {}, {"Bucket": BUCKET, "Key": "exports/a.csv", "UploadId": "u"})
-        # When the generator aborts an export's multipart upload
-        with running_as("GeneratorFunction"):
+        # When the job lane aborts an export's multipart upload
+        with running_as("JobFunction"):
             s3.abort_multipart_upload(Bucket=BUCKET, Key="exports/a.csv", UploadId="u")
     # Then nothing was refused
     assert checker.take_new() == []

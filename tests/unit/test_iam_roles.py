@@ -30,7 +30,7 @@ def roles() -> dict[str, Any]:
 
 
 def test_iam_roles_every_function_of_the_template_has_one(roles: dict[str, Any]) -> None:
-    assert set(roles) == {"ApiFunction", "GeneratorFunction", "SchedulerFunction"}
+    assert set(roles) == {"ApiFunction", "GeneratorFunction", "JobFunction", "SchedulerFunction"}
     assert roles["ApiFunction"].session_arn == "arn:aws:sts::123456789012:assumed-role/ApiFunctionRole/ApiFunction"
 
 
@@ -79,13 +79,17 @@ def test_iam_roles_event_source_permissions_are_the_pollers_not_the_function_cod
 
 
 def test_iam_roles_template_grants_each_function_what_its_code_calls(roles: dict[str, Any]) -> None:
-    api, generator, scheduler = (roles[f].policy for f in ("ApiFunction", "GeneratorFunction", "SchedulerFunction"))
+    api, generator, job_lane, scheduler = (
+        roles[f].policy for f in ("ApiFunction", "GeneratorFunction", "JobFunction", "SchedulerFunction")
+    )
     assert api.decide("sqs:SendMessage", QUEUE) is Decision.ALLOWED
     assert api.decide("dynamodb:Query", f"{TABLE}/index/gsi1") is Decision.ALLOWED
     assert api.decide("dynamodb:DeleteItem", IDEMPOTENCY) is Decision.ALLOWED
     assert api.decide("s3:GetObject", EXPORT) is Decision.ALLOWED
-    assert generator.decide("s3:AbortMultipartUpload", EXPORT) is Decision.ALLOWED
     assert generator.decide("s3:PutObject", EXPORT) is Decision.ALLOWED
+    assert generator.decide("dynamodb:DeleteItem", TABLE) is Decision.ALLOWED  # a failed batch gives codes back
+    assert job_lane.decide("s3:AbortMultipartUpload", EXPORT) is Decision.ALLOWED
+    assert job_lane.decide("dynamodb:PartiQLInsert", TABLE) is Decision.ALLOWED
     assert scheduler.decide("dynamodb:Query", f"{TABLE}/index/gsi2") is Decision.ALLOWED
 
 
@@ -95,10 +99,11 @@ def test_iam_roles_template_grants_no_function_what_its_code_never_calls(roles: 
         assert policy.decide("dynamodb:Scan", TABLE) is Decision.IMPLICIT_DENY
         assert policy.decide("dynamodb:DeleteTable", TABLE) is Decision.IMPLICIT_DENY
         assert policy.decide("dynamodb:BatchWriteItem", TABLE) is Decision.IMPLICIT_DENY
-    assert api.decide("s3:PutObject", EXPORT) is Decision.IMPLICIT_DENY
+    assert api.decide("s3:DeleteObject", EXPORT) is Decision.IMPLICIT_DENY
     assert api.decide("s3:ListBucket", "arn:aws:s3:::unit-exportbucket") is Decision.IMPLICIT_DENY
     assert generator.decide("s3:DeleteObject", EXPORT) is Decision.IMPLICIT_DENY
-    assert generator.decide("dynamodb:DeleteItem", TABLE) is Decision.IMPLICIT_DENY
+    assert generator.decide("s3:AbortMultipartUpload", EXPORT) is Decision.IMPLICIT_DENY  # it assembles nothing
+    assert generator.decide("dynamodb:PartiQLInsert", TABLE) is Decision.IMPLICIT_DENY
     assert scheduler.decide("s3:GetObject", EXPORT) is Decision.IMPLICIT_DENY
     assert scheduler.decide("dynamodb:DeleteItem", TABLE) is Decision.IMPLICIT_DENY
 
