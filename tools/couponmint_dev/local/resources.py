@@ -27,7 +27,8 @@ QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 SCHEDULE_GROUP_TYPE = "AWS::Scheduler::ScheduleGroup"
-# Resources whose ARN (!GetAtt X.Arn) the functions' environment names; nothing runs them by that ARN locally.
+# Resources whose ARN (!GetAtt X.Arn) the functions' environment names. Named by their logical id, as the IAM
+# check names them (iam/roles.py): neither is created in a local service.
 _ARN_FORMATS = {
     FUNCTION_TYPE: "arn:aws:lambda:{region}:{account}:function:{name}",
     "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
@@ -101,8 +102,7 @@ class LocalResources:
             return f"arn:aws:s3:::{self.buckets[logical_id]}"
         resource_type = self.template["Resources"].get(logical_id, {}).get("Type")
         if resource_type in _ARN_FORMATS and attribute == "Arn":
-            name = physical_name(self.prefix, logical_id)
-            return _ARN_FORMATS[resource_type].format(region=self.region, account=ACCOUNT_ID, name=name)
+            return _ARN_FORMATS[resource_type].format(region=self.region, account=ACCOUNT_ID, name=logical_id)
         raise KeyError(f"!GetAtt {logical_id}.{attribute} has no local value")
 
     def resolve(self, value: Any) -> str:
