@@ -1,5 +1,5 @@
-"""Create template.yaml's tables, queues, buckets and schedule groups in the local services, so local cannot
-drift from AWS.
+"""Create template.yaml's tables, queues, buckets, schedule groups, event buses and rules in the local services,
+so local cannot drift from AWS.
 
 Physical names are `<prefix>-<LogicalId>` (lower-cased for buckets, which S3 requires). Creation is
 idempotent: running it again against the same services (e.g. DynamoDB Local on a `-dbPath` that survived a
@@ -27,6 +27,8 @@ QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 FUNCTION_TYPE = "AWS::Serverless::Function"
 SCHEDULE_GROUP_TYPE = "AWS::Scheduler::ScheduleGroup"
+EVENT_BUS_TYPE = "AWS::Events::EventBus"
+RULE_TYPE = "AWS::Events::Rule"
 # Resources whose ARN (!GetAtt X.Arn) the functions' environment names. Named by their logical id, as the IAM
 # check names them (iam/roles.py): neither is created in a local service.
 _ARN_FORMATS = {
@@ -38,7 +40,8 @@ _ARN_FORMATS = {
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
 # CloudFormation queue properties that are SQS queue attributes of the same name.
 # What differs locally from Lambda, on purpose: there is no X-Ray daemon to send traces to.
-LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
+# And webhooks may call http://127.0.0.1:<port> (tests and demos receive there); deployed, only public https.
+LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "COUPONMINT_HOOK_ALLOW_LOCAL_HTTP": "true"}
 _QUEUE_ATTRIBUTES = (
     "DelaySeconds",
     "MaximumMessageSize",
@@ -78,6 +81,8 @@ class LocalResources:
             return self.buckets[logical_id]
         if logical_id in resources_of_type(self.template, SCHEDULE_GROUP_TYPE):
             return self.schedule_groups()[logical_id]
+        if logical_id in resources_of_type(self.template, EVENT_BUS_TYPE):
+            return self.event_buses()[logical_id]
         pseudo = {
             "AWS::Region": self.region,
             "AWS::AccountId": ACCOUNT_ID,
@@ -100,6 +105,8 @@ class LocalResources:
             return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.tables[logical_id]}"
         if logical_id in self.buckets and attribute == "Arn":
             return f"arn:aws:s3:::{self.buckets[logical_id]}"
+        if logical_id in resources_of_type(self.template, EVENT_BUS_TYPE) and attribute == "Arn":
+            return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:event-bus/{self.event_buses()[logical_id]}"
         resource_type = self.template["Resources"].get(logical_id, {}).get("Type")
         if resource_type in _ARN_FORMATS and attribute == "Arn":
             return _ARN_FORMATS[resource_type].format(region=self.region, account=ACCOUNT_ID, name=logical_id)
@@ -137,6 +144,13 @@ class LocalResources:
         return {
             logical_id: self.resolve(properties["Name"])
             for logical_id, properties in resources_of_type(self.template, SCHEDULE_GROUP_TYPE).items()
+        }
+
+    def event_buses(self) -> dict[str, str]:
+        """The template's EventBridge buses: logical id → name."""
+        return {
+            logical_id: self.resolve(properties["Name"])
+            for logical_id, properties in resources_of_type(self.template, EVENT_BUS_TYPE).items()
         }
 
     def function_ids(self) -> list[str]:
@@ -193,6 +207,11 @@ def create_resources(aws: LocalAws, prefix: str, template: dict[str, Any] | None
     scheduler = aws.client("scheduler")
     for name in created.schedule_groups().values():
         _ensure_schedule_group(scheduler, name)
+    events = aws.client("events")
+    for name in created.event_buses().values():
+        _ensure_event_bus(events, name)
+    for logical_id, properties in resources_of_type(template, RULE_TYPE).items():
+        _put_rule(events, created, physical_name(prefix, logical_id), properties)
     logger.info("local resources ready: tables=%s queues=%s buckets=%s", tables, list(queues), buckets)
     return created
 
@@ -289,3 +308,20 @@ def _ensure_schedule_group(scheduler: Any, name: str) -> str:
             raise
         scheduler.create_schedule_group(Name=name)
     return name
+
+
+# ---------------------------------------------------------------------------------------- EventBridge
+def _ensure_event_bus(events: Any, name: str) -> None:
+    try:
+        events.create_event_bus(Name=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
+def _put_rule(events: Any, resources: LocalResources, name: str, properties: dict[str, Any]) -> None:
+    """The rule and its targets (moto's EventBridge delivers matching PutEvents to SQS targets, as AWS does)."""
+    bus = resources.resolve(properties.get("EventBusName", "default"))
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(properties["EventPattern"]))
+    targets = [{"Id": target["Id"], "Arn": resources.resolve(target["Arn"])} for target in properties["Targets"]]
+    events.put_targets(Rule=name, EventBusName=bus, Targets=targets)

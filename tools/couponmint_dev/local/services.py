@@ -294,7 +294,7 @@ def aws_environment(dynamodb_endpoint: str, sqs_endpoint: str, s3_endpoint: str)
         "AWS_ENDPOINT_URL_S3": s3_endpoint,
         # moto's server holds these beside SQS: EventBridge delivers to its queues through rules; its Scheduler
         # keeps schedules, which the local stack fires (moto never does).
-        "AWS_ENDPOINT_URL_EVENTS": sqs_endpoint,
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": sqs_endpoint,
         "AWS_ENDPOINT_URL_SCHEDULER": sqs_endpoint,
         "AWS_DEFAULT_REGION": REGION,
         # Lambda sets AWS_REGION; Powertools and some SDK paths read it rather than the default.

@@ -90,6 +90,19 @@ def promotion_schedules_prefix(promotion_id: int) -> str:
     return f"SCHEDULE#{promotion_id:012d}#"
 
 
+def hook_key(store_hash: str, hook_id: int) -> Key:
+    """A store's webhook, in the store's partition: one query lists them (a store has a few)."""
+    return {"pk": store_pk(store_hash), "sk": f"{HOOK_SK_PREFIX}{hook_id:012d}"}
+
+
+HOOK_SK_PREFIX = "HOOK#"
+
+
+def event_key(event_id: str) -> Key:
+    """An event fanned out to its hooks (expires by TTL): the same event published again goes to none."""
+    return {"pk": f"EVENT#{event_id}", "sk": "EVENT"}
+
+
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:
     """An item's own attributes (what its record holds)."""
     return {name: value for name, value in item.items() if name not in KEY_ATTRIBUTES}

@@ -7,6 +7,7 @@ from typing import Any
 from couponmint.adapters.batches import BatchRepository
 from couponmint.adapters.codes import CodeRepository
 from couponmint.adapters.dynamo import Table
+from couponmint.adapters.hooks import HookRepository
 from couponmint.adapters.jobs import JobRepository
 from couponmint.adapters.limits import LimitRepository
 from couponmint.adapters.promotions import PromotionRepository
@@ -23,6 +24,7 @@ class Repositories:
     jobs: JobRepository
     limits: LimitRepository
     schedules: ScheduleRepository
+    hooks: HookRepository
 
     @classmethod
     def over(cls, resource: Any, writer: Any = None) -> "Repositories":
@@ -39,4 +41,5 @@ class Repositories:
             jobs=jobs,
             limits=LimitRepository(table),
             schedules=ScheduleRepository(table),
+            hooks=HookRepository(table),
         )

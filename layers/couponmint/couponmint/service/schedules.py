@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from couponmint.models.events import job_failed
 from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, NewBatch, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
-from couponmint.service.ports import BatchStore, JobStore, PromotionStore, Queue, ScheduleStore
+from couponmint.service.events import NO_EVENTS
+from couponmint.service.ports import BatchStore, EventPublisher, JobStore, PromotionStore, Queue, ScheduleStore
 
 # A job that has not moved for this long is nudged again by the sweeper (its message may have been lost).
 STALE_AFTER = timedelta(minutes=5)
@@ -83,6 +85,7 @@ def sweep(
     now: datetime | None = None,
     *,
     resume: bool = False,
+    events: EventPublisher = NO_EVENTS,
 ) -> dict[str, int]:
     """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their batches
     and codegen requests' batches whose message was lost, and mark FAILED what cannot finish.
@@ -105,9 +108,11 @@ def sweep(
                 error=f"{job.status.value.lower()} without progress for {idle.total_seconds() / 3600:.1f} h",
                 completed=moment.isoformat(),
             )
+            if given_up:
+                events.publish(job_failed(job, moment))
             counts["failed"] += int(given_up)
         elif job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
-            jobs.finish_job(job_store, queue, job)
+            jobs.finish_job(job_store, queue, job, events=events)
             counts["finished"] += 1
         elif idle <= (assembly_stale if job.status is JobStatus.ASSEMBLING else stale):
             continue
