@@ -223,6 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: COUPONMINT_LOCAL_RETRY_VISIBILITY_SECONDS, else the template's)",
     )
     run_parser.add_argument(
+        "--delivery-retry-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="try a failed webhook delivery again after SECONDS instead of the backoff schedule (10 s, 30 s, 1 min, "
+        "... for ~29 h); sets COUPONMINT_DELIVERY_RETRY_SECONDS for the functions",
+    )
+    run_parser.add_argument(
         "--iam",
         type=IamMode,
         choices=list(IamMode),
@@ -287,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Every answer that records no metric (an error, a read) makes Powertools warn: noise in a terminal.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     settings = get_local_settings()
+    if args.delivery_retry_after is not None:
+        export_environment({"COUPONMINT_DELIVERY_RETRY_SECONDS": str(args.delivery_retry_after)})
     port = args.port if args.port is not None else settings.port
     retry_after = args.retry_after if args.retry_after is not None else settings.local_retry_visibility_seconds
     model = limits_from(
