@@ -118,3 +118,12 @@ def test_backoff_jitters_within_ten_percent_and_yields_to_a_fixed_delay() -> Non
     assert backoff.delay_after(4, jitter=lambda low, high: low) == 270
     assert backoff.delay_after(4, jitter=lambda low, high: high) == 330
     assert backoff.delay_after(9, fixed=1) == 1
+
+
+def test_backoff_attempts_are_the_delivery_queues_receive_count() -> None:
+    # The queue dead-letters a delivery after exactly the attempts the backoff schedule plans
+    from couponmint_dev.local.template import load_template
+
+    queue = load_template()["Resources"]["DeliveryQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == backoff.MAX_ATTEMPTS
+    assert queue["MessageRetentionPeriod"] > backoff.span_seconds() * 1.1
