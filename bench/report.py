@@ -8,6 +8,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
+from bench.formats import table as formats_table
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DOCS = PROJECT_ROOT / "docs"
 IMAGES = DOCS / "img"
@@ -130,6 +132,9 @@ def print_table(results: dict[str, Any]) -> None:
     print("peak RSS (MB): " + ", ".join(f"{name} {memory.get(name, 0):,.0f}" for name in PROCESSES))
     if results["job_skipped"]:
         print(f"jobs: skipped: {results['job_skipped']}")
+    if "formats" in results["details"]:
+        print()
+        print(formats_table(results["details"]["formats"]))
     print()
 
 

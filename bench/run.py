@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.formats import FormatsSettings, run_formats
 from bench.jobs import JobRun, JobsUnavailable, jobs_available, run_jobs
 from bench.kernel import KernelResult, KernelSettings, run_kernel
 from bench.machine import describe_machine
@@ -114,6 +115,8 @@ def run(plan: Plan) -> dict[str, Any]:
     log(f"couponmint benchmarks ({plan.name}) on {machine['cpu']}, {machine['cores']} cores, {machine['memory']}")
     log("kernel: make_codes vs a secrets.choice loop vs nanoid")
     kernel: KernelResult = run_kernel(plan.kernel, log)
+    log("formats: the formatted kernel per charset, plain and with check character + word filter")
+    formats = run_formats(FormatsSettings(repeats=plan.kernel.repeats), log)
 
     log("local stack: starting")
     stack = LocalStackProcess(log_path=RESULTS / f"stack-{plan.name}.log").start()
@@ -152,6 +155,11 @@ def run(plan: Plan) -> dict[str, Any]:
         "job_vs_floor": job_vs_floor,
         "job_codes_per_s": job_codes_per_s,
         "job_skipped": job_skipped,
+        "formats_codes_per_s": {
+            name: {"plain": figures["plain_codes_per_s"]["median"], "checked": figures["checked_codes_per_s"]["median"]}
+            for name, figures in formats["charsets"].items()
+        },
+        "formats_words_in_checked": sum(f["words_in_checked"] for f in formats["charsets"].values()),
         "peak_rss_mb": peak_rss,
         "details": {
             "kernel": {
@@ -167,12 +175,14 @@ def run(plan: Plan) -> dict[str, Any]:
                 "levels": [level.summary() for level in levels],
             },
             "jobs": [asdict(job) for job in jobs],
+            "formats": formats,
         },
     }
     results["targets"] = {
         target.key: {"target": target.text, "value": results[target.key], "met": target.met(results[target.key])}
         for target in TARGETS
     }
+    results["targets"] |= {f"formats_{key}": target for key, target in formats["targets"].items()}
     return results
 
 

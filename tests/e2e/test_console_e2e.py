@@ -101,6 +101,29 @@ def test_console_generate_shows_the_batch_codes_in_the_format_asked(page: Page, 
     expect(page.get_by_role("row", name=re.compile(shown[0]))).to_contain_text("0 / 3")
 
 
+def test_console_generate_offers_couponmints_formats(page: Page, stack: LocalStack) -> None:
+    # Given a BULK promotion, open in the console
+    promotion_id = new_bulk_promotion(stack, "Console formats")
+    sign_in(page, stack)
+    open_promotion(page, stack, promotion_id)
+    # When the marketer generates 4 codes of a pattern, of the unambiguous charset, with a check character
+    page.get_by_label("Batch size").fill("4")
+    page.get_by_label("Pattern").fill("XMAS-####-####")
+    page.get_by_label("Charset").select_option("unambiguous")
+    page.get_by_label("Check character").select_option("true")
+    page.get_by_role("button", name="Generate").click()
+    # Then the codes have that shape (the check character after the last random one)
+    generated = page.get_by_role("list", name="Generated 4 codes").get_by_role("listitem")
+    expect(generated).to_have_count(4)
+    assert all(
+        re.fullmatch(r"XMAS-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{5}", c) for c in generated.all_inner_texts()
+    )
+    # And a pattern beside a prefix is refused, next to the Pattern field
+    page.get_by_label("Prefix").fill("NO")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.get_by_label("Pattern")).to_have_attribute("aria-invalid", "true")
+
+
 def test_console_job_progress_reaches_100_and_its_csv_holds_the_codes(page: Page, stack: LocalStack) -> None:
     # Given a BULK promotion, open in the console
     promotion_id = new_bulk_promotion(stack, "Console job")

@@ -371,3 +371,15 @@ def test_codegen_refuses_format_combinations_the_contract_refuses(
     answer = call_api("POST", codegen_path(store), json.dumps({"batch_size": 1, **fields}), store.token)
     assert answer.status == 422
     assert answer.body["errors"][0]["title"].startswith(f"{field}:"), answer.body
+
+
+def test_find_by_text_reads_unambiguous_look_alikes(generator_running: None, store: Store, call_api: Caller) -> None:
+    # Given codes of the unambiguous charset, some with a 0 or a 1 in them
+    body = {"batch_size": 100, "charset": "unambiguous", "pattern": "GOLD-########"}
+    made = call_api("POST", codegen_path(store), json.dumps(body), store.token).body["data"]["codes"]
+    code = next(c["code"] for c in made if "0" in c["code"][5:] or "1" in c["code"][5:])
+    # When a person types it in lower case with O for 0 and I or L for 1
+    typed = "gold-" + code[5:].replace("0", "o").replace("1", "l")
+    found = call_api("GET", f"/stores/{store.store_hash}/v3/promotions/codes?code={typed}", None, store.token)
+    # Then the code is found
+    assert found.status == 200 and [c["code"] for c in found.body["data"]] == [code]

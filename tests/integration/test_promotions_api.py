@@ -1,6 +1,7 @@
 """The Promotions API (the part codes need) through the real ApiFunction."""
 
 import json
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -131,3 +132,11 @@ def test_promotions_wrong_method_answers_405_with_allow(
     answer = call_api(method, promotions_path(store, suffix), "{}", store.token)
     assert answer.status == 405
     assert answer.headers["Allow"] == allow
+
+
+@pytest.mark.parametrize("suffix", ["%0A", "%0D", "%09"])
+def test_promotions_path_with_a_control_character_is_not_found(store: Store, call_api: Any, suffix: str) -> None:
+    # Given a path the route's pattern would read as the promotions list (`$` matches before a final newline)
+    path = f"/stores/{store.store_hash}/v3/promotions/" + urllib.parse.unquote(suffix)
+    # Then it names nothing
+    assert call_api("GET", path, None, store.token).status == 404

@@ -126,6 +126,7 @@ class FakePromotions:
     promotions: dict[int, PromotionRecord] = field(default_factory=dict)
     next_id: int = 1
     store_codes: int = 0
+    registered: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def put(self, promotion: PromotionRecord) -> bool:
         if promotion.id in self.promotions:
@@ -154,6 +155,12 @@ class FakePromotions:
 
     def raise_counter(self, store_hash: str, counter: str, at_least: int) -> None:
         self.next_id = max(self.next_id, at_least + 1)
+
+    def register_format(self, store_hash: str, name: str, code_format: dict[str, Any]) -> None:
+        self.registered[name] = code_format
+
+    def formats(self, store_hash: str) -> list[dict[str, Any]]:
+        return list(self.registered.values())
 
 
 @dataclass

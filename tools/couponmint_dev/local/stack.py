@@ -38,6 +38,7 @@ from pathlib import Path
 from types import FrameType
 
 from couponmint.adapters.aws import reset_clients
+from couponmint_dev.local import lanes
 from couponmint_dev.local.http_api import ENV_PATH, LocalApiServer
 from couponmint_dev.local.iam import IamMode, install
 from couponmint_dev.local.lambdas import load_handler
@@ -103,6 +104,7 @@ def start_stack(
         resources = create_resources(aws, RESOURCE_PREFIX)
         export_environment({**environment, **resources.process_environment()})
         checker = install(iam, iam_report).use(resources)
+        lanes.install(lanes.Lanes.from_template(resources.template))
         if iam is not IamMode.OFF:
             checker.roles()  # the template's roles expanded now: a policy the check cannot read fails the start
         reset_clients()

@@ -45,6 +45,11 @@ def store_stats_key(store_hash: str) -> Key:
     return {"pk": store_pk(store_hash), "sk": "STATS"}
 
 
+def store_formats_key(store_hash: str) -> Key:
+    """The store's code formats that a typed code is read through (check characters, look-alikes)."""
+    return {"pk": store_pk(store_hash), "sk": "FORMATS"}
+
+
 def store_limits_key(store_hash: str) -> Key:
     return {"pk": store_pk(store_hash), "sk": "LIMITS"}
 

@@ -3,14 +3,23 @@
 Items, all in the store's partition `STORE#<store>`:
 - `PROMOTION#<id, 12 digits>`: a promotion, with its `code_count` (one query lists a store's promotions by id);
 - `COUNTER#<name>`: an integer id counter (`promotion`; `code`, whose ids are reserved a block per batch);
-- `STATS`: the store's number of codes, which the capacity guard reads.
+- `STATS`: the store's number of codes, which the capacity guard reads;
+- `FORMATS`: the code formats with a check character or the unambiguous charset the store issued codes in, by
+  which a typed code is read (MALFORMED before any code is read, look-alikes).
 """
 
 import json
 from typing import Any
 
 from couponmint.adapters.dynamo import Table, plain
-from couponmint.adapters.keys import PROMOTION_SK_PREFIX, counter_key, promotion_key, store_pk, store_stats_key
+from couponmint.adapters.keys import (
+    PROMOTION_SK_PREFIX,
+    counter_key,
+    promotion_key,
+    store_formats_key,
+    store_pk,
+    store_stats_key,
+)
 from couponmint.models.records import PromotionRecord
 
 
@@ -105,6 +114,27 @@ class PromotionRepository:
                 "ExpressionAttributeValues": {":pending": count},
             }
         }
+
+    # ------------------------------------------------------------------ formats
+    def register_format(self, store_hash: str, name: str, code_format: dict[str, Any]) -> None:
+        """Remember a code format the store issues codes in (idempotent: one map entry per format)."""
+        key = store_formats_key(store_hash)
+        added = self._table.update_if(
+            key,
+            UpdateExpression="SET formats.#name = :format",
+            ConditionExpression="attribute_exists(formats)",
+            ExpressionAttributeNames={"#name": name},
+            ExpressionAttributeValues={":format": json.dumps(code_format, sort_keys=True)},
+        )
+        if not added:
+            # The store's first: create the map (whoever wins), then add to it.
+            self._table.put_new({**key, "formats": {}})
+            self.register_format(store_hash, name, code_format)
+
+    def formats(self, store_hash: str) -> list[dict[str, Any]]:
+        """The code formats the store registered."""
+        item = self._table.get(store_formats_key(store_hash)) or {}
+        return [json.loads(text) for text in item.get("formats", {}).values()]
 
     # ------------------------------------------------------------------ counters
     def reserve_ids(self, store_hash: str, counter: str, count: int) -> int:

@@ -30,8 +30,10 @@ def admit() -> None:
     if len(body.encode("utf-8")) > get_settings().max_body_bytes:
         raise PayloadTooLarge(f"the request body is larger than {get_settings().max_body_bytes} bytes")
     store_hash = store_of(event.path)
-    if store_hash is None:
-        raise NotFound(f"no route for {event.path}")
+    # A route's pattern ends in `$`, which also matches before a final newline: `/promotions/%0A` would be read
+    # as `/promotions`. A path with a control character names nothing here.
+    if store_hash is None or not event.path.isprintable():
+        raise NotFound(f"no route for {event.path!r}")
     stores = repositories()
     accounts.authorize(
         stores.tokens,

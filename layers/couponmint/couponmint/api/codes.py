@@ -24,7 +24,8 @@ router = Router()
 
 @router.get(CODES_BY_TEXT, summary="Get A Coupon Code", responses=answers(200, CouponCodeCollection, *READ_ERRORS))
 def get_code_by_text(store_hash: str, code: Annotated[str, Query(min_length=1)]) -> Response[Any]:
-    found = codes.find_code(repositories().codes, store_hash, code)
+    stores = repositories()
+    found = codes.find_code(stores.promotions, stores.codes, store_hash, code)
     data = [CouponCode.of(found)] if found else []
     return json_response(200, CouponCodeCollection(data=data, meta={}))
 

@@ -12,7 +12,7 @@ from couponmint.logic.polling import CompletionTimes
 from couponmint.models.codegen import CodeFormat, CodegenData, CodegenRequest, GeneratedCode, iso_timestamp
 from couponmint.models.messages import GenerateBatchMessage, NewBatch
 from couponmint.models.records import BatchRecord, BatchStatus, PromotionRecord
-from couponmint.service import limits
+from couponmint.service import formats, limits
 from couponmint.service.ports import BatchStore, Exports, LimitStore, Monotonic, PromotionStore, Queue, Sleep
 
 BULK_ONLY = (
@@ -33,6 +33,7 @@ def check_generation(
     shortfall = format_capacity_shortfall(code_format.layout, store_codes, requested)
     if shortfall:
         raise InvalidRequest(shortfall)
+    formats.remember(promotions, store_hash, code_format)
     return promotion
 
 

@@ -7,7 +7,7 @@ from couponmint.errors import CodeTaken, Conflict, InvalidRequest, NotAllowed, N
 from couponmint.logic.pagination import Page, PageRequest, collection_meta
 from couponmint.models.codes import CouponCode, CouponCodeCollection, CreateCodeRequest
 from couponmint.models.records import CodeRecord, CouponType, PromotionRecord, RedemptionType
-from couponmint.service import limits
+from couponmint.service import formats, limits
 from couponmint.service.ports import CodeStore, LimitStore, PromotionStore
 
 NO_CODES = "Coupon codes are only supported for promotions with redemption_type of 'COUPON'."
@@ -47,7 +47,7 @@ def _page_of_codes(
 ) -> CouponCodeCollection:
     promotion = coupon_promotion(promotions, store_hash, promotion_id)
     if code is not None:
-        found = codes.get(store_hash, code)
+        found = find_code(promotions, codes, store_hash, code)
         records = [found] if found and found.promotion_id == promotion_id else []
         page = Page(ids=[r.id for r in records], has_previous=False, has_next=False)
         return CouponCodeCollection(
@@ -102,8 +102,14 @@ def delete_codes_by_id(
     return codes.delete([record for record in found if record is not None])
 
 
-def find_code(codes: CodeStore, store_hash: str, code: str) -> CodeRecord | None:
-    return codes.get(store_hash, code)
+def find_code(promotions: PromotionStore, codes: CodeStore, store_hash: str, typed: str) -> CodeRecord | None:
+    """The store's code a person typed: as typed (any case), or read through the store's formats (the
+    unambiguous charset's look-alikes)."""
+    for candidate in formats.read_code(promotions, store_hash, typed).candidates:
+        found = codes.get(store_hash, candidate)
+        if found is not None:
+            return found
+    return None
 
 
 def delete_code_by_text(codes: CodeStore, store_hash: str, code: str) -> None:

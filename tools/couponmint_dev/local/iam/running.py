@@ -6,15 +6,20 @@ context of the code that started them: an export written beside the handler (a `
 layer) is still that function's call, as on Lambda, where it runs in the same execution environment.
 """
 
+import collections
 import contextvars
 import functools
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar("couponmint_local_function", default=None)
+# How many invocations of each function run right now (for the local stack's lane priority, lanes.py).
+_in_flight: collections.Counter[str] = collections.Counter()
+_in_flight_changed = threading.Condition()
 _inheriting = False
 _inheriting_lock = threading.Lock()
 
@@ -28,10 +33,23 @@ def current_function() -> str | None:
 def running_as(function_id: str) -> Iterator[None]:
     """Mark the code inside as `function_id`'s invocation."""
     token = _function.set(function_id)
+    with _in_flight_changed:
+        _in_flight[function_id] += 1
     try:
         yield
     finally:
         _function.reset(token)
+        with _in_flight_changed:
+            _in_flight[function_id] -= 1
+            _in_flight_changed.notify_all()
+
+
+def wait_while_running(function_ids: Collection[str], timeout: float) -> float:
+    """Wait until no invocation of `function_ids` runs, at most `timeout` seconds; returns the seconds waited."""
+    started = time.monotonic()
+    with _in_flight_changed:
+        _in_flight_changed.wait_for(lambda: not any(_in_flight[f] for f in function_ids), timeout)
+    return time.monotonic() - started
 
 
 def inherit_in_threads() -> None:
