@@ -4,6 +4,7 @@ import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -43,13 +44,15 @@ def test_e2e_the_local_stack_runs_behind_the_partition_model(modelled_stack: Loc
         timeout=CLIENT_TIMEOUT_SECONDS,
     )
     assert answer.status_code == 201, answer.text
-    # Then the model charged their writes, index entries included, and throttled none of them
+    # Then the model charged their writes, and the batch's one index entry (~5 KB: its 250 codes) on gsi1
+    # rather than 250 entries of one code each; it throttled none of them
     stats = requests.get(url, timeout=5).json()
     assert stats["operations"]["TransactWriteItems"]["requests"] >= 3
-    (gsi1,) = [r for r in stats["resources"] if r["table"].endswith("CouponTable") and r["index"] == "gsi1"]
-    assert (
-        gsi1["wcu"]
-        - sum(r["wcu"] for r in before["resources"] if r["table"].endswith("CouponTable") and r["index"] == "gsi1")
-        >= 250
-    )
+
+    def gsi1_wcu(document: dict[str, Any]) -> float:
+        return sum(
+            r["wcu"] for r in document["resources"] if r["table"].endswith("CouponTable") and r["index"] == "gsi1"
+        )
+
+    assert 1 <= gsi1_wcu(stats) - gsi1_wcu(before) <= 10
     assert throttled_requests(stats) == 0
