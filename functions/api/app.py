@@ -5,7 +5,18 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.api import admission, codegen, codes, console, errors, jobs, promotions, redemptions
+from couponmint.api import (
+    admission,
+    codegen,
+    codes,
+    console,
+    errors,
+    hooks,
+    jobs,
+    promotions,
+    redemptions,
+    schedules,
+)
 from couponmint.api.methods import answer_other_methods
 from couponmint.api.openapi import serve_description
 from couponmint.api.resolver import CouponmintResolver
@@ -22,8 +33,10 @@ for router in (
     codegen.router,
     jobs.router,
     redemptions.router,
+    schedules.router,
     codes.router,
     promotions.router,
+    hooks.router,
 ):
     app.include_router(router)
 answer_other_methods(app)

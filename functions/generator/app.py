@@ -10,7 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from couponmint.adapters.factory import export_store, job_queue, repositories
+from couponmint.adapters.factory import event_bus, export_store, job_queue, repositories
 from couponmint.config import get_settings
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, GenerateBatchRecord, PlanJobMessage
 from couponmint.models.records import BatchStatus
@@ -36,6 +36,7 @@ def record_handler(record: GenerateBatchRecord) -> None:
                 message,
                 receive_count=int(record.attributes.ApproximateReceiveCount),
                 max_receives=get_settings().max_receive_count,
+                events=event_bus(),
             )
             if outcome.finished_now and outcome.batch.status is BatchStatus.DONE:
                 # Counted by the delivery that finished the batch only, not again on a redelivery.
@@ -43,7 +44,7 @@ def record_handler(record: GenerateBatchRecord) -> None:
         case PlanJobMessage() as message:
             jobs.plan_job(stores.jobs, stores.batches, job_queue(), message)
         case AssembleJobMessage() as message:
-            jobs.assemble_job(stores.jobs, stores.batches, export_store(), message)
+            jobs.assemble_job(stores.jobs, stores.batches, export_store(), message, events=event_bus())
 
 
 @logger.inject_lambda_context

@@ -18,7 +18,8 @@ def test_openapi_document_is_served_without_a_token_and_matches_the_committed_co
     assert answer.body == json.loads(COMMITTED.read_text()), "docs/openapi.json is stale: run `make openapi`"
     operations = {(path, method) for path, item in answer.body["paths"].items() for method in item}
     assert ("/stores/{store_hash}/v3/promotions/{promotion_id}/codegen", "post") in operations
-    assert len(operations) == 22  # BigCommerce's 13, and couponmint's batch, 4 job and 4 redemption operations
+    # BigCommerce's 13, and couponmint's batch, 4 job, 4 redemption, 5 schedule and 5 webhook operations
+    assert len(operations) == 32
 
 
 def test_openapi_document_describes_the_codegen_body_with_the_contracts_bounds(

@@ -1,6 +1,5 @@
-"""SchedulerFunction through its real handler: scheduled generation once per tick, and the sweeper."""
+"""SchedulerFunction through its real handler: the sweeper (scheduled generation: test_schedules_api.py)."""
 
-import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,36 +23,10 @@ def scheduler(resources: Any) -> Any:
     return load_handler(TEMPLATE, "SchedulerFunction")
 
 
-def example_tick(store: Store, moment: datetime) -> dict[str, Any]:
-    """The template's example schedule input (enabled here), for this test's store, at `moment`."""
-    template = copy.deepcopy(load_template(TEMPLATE))  # the loaded template is shared: change a copy
-    template["Parameters"]["ExampleScheduleState"]["Default"] = "ENABLED"
-    example = next(s for s in schedules_in(template) if s.event_id == "ExampleDailyCodes")
-    return {**scheduled_event(example, moment), "store_hash": store.store_hash}
-
-
-def test_scheduler_tick_delivered_twice_creates_one_job(store: Store, scheduler: Any) -> None:
-    # Given the example schedule's input for one tick
-    tick = example_tick(store, datetime(2026, 11, 25, 6, 0, tzinfo=UTC))
-    # When the tick is delivered twice
-    first = scheduler(tick, local_context("SchedulerFunction"))
-    second = scheduler(tick, local_context("SchedulerFunction"))
-    # Then one job exists, with the schedule's quantity and format
-    assert first["job_id"] == second["job_id"]
-    found = repositories().jobs.of_promotion(store.store_hash, 1)
-    assert [j.job_id for j in found] == [first["job_id"]]
-    assert found[0].quantity == 1000 and found[0].code_format.prefix == "DAILY"
-    assert found[0].source == "schedule:example-daily-codes"
-    # And the next tick makes a second job
-    later = scheduler(example_tick(store, datetime(2026, 11, 26, 6, 0, tzinfo=UTC)), local_context("SchedulerFunction"))
-    assert later["job_id"] != first["job_id"]
-    assert len(repositories().jobs.of_promotion(store.store_hash, 1)) == 2
-
-
 def test_scheduler_local_schedules_follow_the_template() -> None:
     found = {s.event_id: s for s in schedules_in(load_template(TEMPLATE))}
-    # The example is disabled by default; the sweeper runs every 5 minutes
-    assert "ExampleDailyCodes" not in found
+    # The template's only schedule is the sweeper, every 5 minutes (stores make theirs through the API)
+    assert set(found) == {"Sweep"}
     assert found["Sweep"].when.period == timedelta(minutes=5)
     assert scheduled_event(found["Sweep"]) == {"action": "sweep"}
 

@@ -16,12 +16,16 @@ from couponmint.api.paths import (
     CODEGEN,
     CODES,
     CODES_BY_TEXT,
+    HOOK,
+    HOOKS,
     JOB,
     JOBS,
     PROMOTION,
     PROMOTIONS,
     REDEMPTION,
     REDEMPTIONS,
+    SCHEDULE,
+    SCHEDULES,
     VALIDATE,
 )
 from couponmint.config import get_settings
@@ -57,6 +61,16 @@ EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any] | None]] = {
     ("POST", REDEMPTIONS): ("", {"code": "MINE1", "customer": "ann", "order_id": "o1"}),
     ("DELETE", REDEMPTION): ("", None),
     ("GET", CODE_REDEMPTIONS): ("", None),
+    ("POST", SCHEDULES): ("", {"expression": "rate(1 day)", "quantity": 5}),
+    ("GET", SCHEDULES): ("", None),
+    ("GET", SCHEDULE): ("", None),
+    ("PUT", SCHEDULE): ("", {"state": "DISABLED"}),
+    ("DELETE", SCHEDULE): ("", None),
+    ("POST", HOOKS): ("", {"scope": "store/promotion/codegen/job/completed", "destination": "https://example.com/in"}),
+    ("GET", HOOKS): ("", None),
+    ("GET", HOOK): ("", None),
+    ("PUT", HOOK): ("", {"is_active": False}),
+    ("DELETE", HOOK): ("", None),
 }
 PATH_VALUES = {
     "promotion_id": "1",
@@ -64,6 +78,8 @@ PATH_VALUES = {
     "batch_id": "0" * 32,
     "job_id": "0" * 32,
     "redemption_id": "1-" + "0" * 32,
+    "schedule_id": "0" * 32,
+    "hook_id": "1",
 }
 # POSTs that change nothing, which a read-only token may send (api/admission.py).
 READING_POSTS = {("POST", VALIDATE)}
@@ -90,7 +106,7 @@ def test_security_every_served_route_has_an_example() -> None:
     # Given the routes the resolver serves, read from it
     # Then each has an example request here, and each example names a served route
     assert set(ROUTES) == set(EXAMPLES)
-    assert len(ROUTES) >= 22
+    assert len(ROUTES) >= 32
 
 
 @pytest.mark.parametrize(("method", "path"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])

@@ -48,7 +48,8 @@ class FakeJobs:
         job = self.jobs.get(job_id)
         if job is None or job.status not in allowed_from:
             return False
-        self.jobs[job_id] = job.model_copy(update={"status": to, **fields})
+        # Validated, as the repository reads it back (an ISO time becomes a datetime).
+        self.jobs[job_id] = JobRecord.model_validate({**job.model_dump(), "status": to, **fields})
         return True
 
     def reopen_assembly(self, job: JobRecord, reason: str) -> bool:

@@ -104,5 +104,27 @@ def test_iam_actions_s3_copy_writes_the_target_and_reads_the_source() -> None:
 def test_iam_actions_unknown_operation_is_an_error_naming_it() -> None:
     with pytest.raises(UnmappedOperation, match=r"sqs\.ListDeadLetterSourceQueues"):
         needs("sqs", "ListDeadLetterSourceQueues", {"QueueUrl": QUEUE_URL}, REGION)
-    with pytest.raises(UnmappedOperation, match=r"events\.PutEvents"):
-        needs("events", "PutEvents", {"Entries": []}, REGION)
+    with pytest.raises(UnmappedOperation, match=r"events\.PutPermission"):
+        needs("events", "PutPermission", {}, REGION)
+
+
+def test_iam_actions_scheduler_needs_the_schedule_and_passes_its_role() -> None:
+    role = "arn:aws:iam::123456789012:role/r"
+    schedule = f"arn:aws:scheduler:{REGION}:123456789012:schedule/stores/s1"
+    params = {"Name": "s1", "GroupName": "stores", "Target": {"Arn": "arn:aws:lambda:f", "RoleArn": role}}
+    assert needs("scheduler", "CreateSchedule", params, REGION) == [
+        ("scheduler:CreateSchedule", schedule),
+        ("iam:PassRole", role),
+    ]
+    assert needs("scheduler", "DeleteSchedule", {"Name": "s1", "GroupName": "stores"}, REGION) == [
+        ("scheduler:DeleteSchedule", schedule)
+    ]
+
+
+def test_iam_actions_put_events_needs_each_entrys_bus() -> None:
+    entries = [{"EventBusName": "couponmint"}, {"EventBusName": "arn:aws:events:us-east-1:1:event-bus/x"}, {}]
+    assert needs("events", "PutEvents", {"Entries": entries}, REGION) == [
+        ("events:PutEvents", f"arn:aws:events:{REGION}:123456789012:event-bus/couponmint"),
+        ("events:PutEvents", "arn:aws:events:us-east-1:1:event-bus/x"),
+        ("events:PutEvents", f"arn:aws:events:{REGION}:123456789012:event-bus/default"),
+    ]

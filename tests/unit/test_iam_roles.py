@@ -30,7 +30,7 @@ def roles() -> dict[str, Any]:
 
 
 def test_iam_roles_every_function_of_the_template_has_one(roles: dict[str, Any]) -> None:
-    assert set(roles) == {"ApiFunction", "GeneratorFunction", "JobFunction", "SchedulerFunction"}
+    assert set(roles) == {"ApiFunction", "GeneratorFunction", "JobFunction", "SchedulerFunction", "DeliveryFunction"}
     assert roles["ApiFunction"].session_arn == "arn:aws:sts::123456789012:assumed-role/ApiFunctionRole/ApiFunction"
 
 

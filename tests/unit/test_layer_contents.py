@@ -8,7 +8,16 @@ ROOT = Path(__file__).resolve().parents[2]
 LAYER = ROOT / "layers" / "couponmint"
 PACKAGE = LAYER / "couponmint"
 # What the layer's requirements.txt installs, plus what the Lambda Python runtime brings (boto3, botocore).
-RUNTIME_PACKAGES = {"aws_lambda_powertools", "pydantic", "pydantic_settings", "boto3", "botocore", "couponmint"}
+RUNTIME_PACKAGES = {
+    "aws_lambda_powertools",
+    "aws_croniter",
+    "pydantic",
+    "pydantic_settings",
+    "tzdata",
+    "boto3",
+    "botocore",
+    "couponmint",
+}
 
 
 def layer_modules() -> list[Path]:

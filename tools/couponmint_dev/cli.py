@@ -1,4 +1,4 @@
-"""The `couponmint` command: tokens, promotions, jobs, codes (redemption), and the local stack.
+"""The `couponmint` command: tokens, promotions, jobs, codes (redemption), schedules, hooks, and the local stack.
 
 Against a deployed stack, point it at the stack's table (`--table` or COUPONMINT_TABLE_NAME) with AWS
 credentials as usual; against the local stack, `couponmint local env` prints the variables to export.
@@ -14,7 +14,7 @@ from couponmint.adapters.repositories import Repositories
 from couponmint.models.promotions import PromotionDraft
 from couponmint.models.records import CouponType, RedemptionType, Scope
 from couponmint.service import accounts, promotions
-from couponmint_dev import cli_codes
+from couponmint_dev import cli_codes, cli_events
 from couponmint_dev.settings import CliSettings
 
 SCOPE_NAMES = {"modify": Scope.MODIFY, "read-only": Scope.READ_ONLY}
@@ -175,6 +175,8 @@ def build_parser() -> argparse.ArgumentParser:
     start.add_argument("--wait", action="store_true", help="show progress until the job ends")
     start.add_argument("--output", help="with --wait: save the job's CSV here")
     start.set_defaults(handler=jobs_create)
+
+    cli_events.add_commands(groups)
 
     openapi = groups.add_parser("openapi", help="print the API's OpenAPI document (as GET /openapi.json serves it)")
     openapi.set_defaults(handler=print_openapi)

@@ -56,3 +56,21 @@ class JobClient:
                 out.write(chunk)
                 lines += chunk.count(b"\n")
         return lines - 1
+
+
+class ApiClient:
+    """The API's other resources (schedules, hooks) for the command line: JSON in, the answer's `data` out."""
+
+    def __init__(self, base_url: str, store_hash: str, token: str) -> None:
+        self._base = f"{base_url.rstrip('/')}/stores/{store_hash}/v3"
+        self._session = requests.Session()
+        self._session.headers.update({"X-Auth-Token": token, "Accept": "application/json"})
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The answer's `data` (None for a 204); a refusal ends the command with the API's words."""
+        # A POST carries an Idempotency-Key: retried by a flaky network, it creates nothing twice.
+        headers = {"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {}
+        answer = self._session.request(method, f"{self._base}/{path}", json=body, headers=headers, timeout=30)
+        if answer.status_code >= 300:
+            raise SystemExit(f"couponmint: the API answered {answer.status_code}: {answer.text}")
+        return answer.json()["data"] if answer.content else None

@@ -2,8 +2,8 @@
 
 Each function reads what it needs through `get_settings()`; the local stack and the tests set the same
 variables that template.yaml sets in Lambda. AWS endpoints are not configured here: boto3 itself honours
-`AWS_ENDPOINT_URL_DYNAMODB`, `AWS_ENDPOINT_URL_SQS` and `AWS_ENDPOINT_URL_S3`, which is how the local stack
-points the unchanged code at DynamoDB Local and moto.
+`AWS_ENDPOINT_URL_<SERVICE>` (DYNAMODB, SQS, S3, EVENTBRIDGE, SCHEDULER), which is how the local stack points
+the unchanged code at DynamoDB Local and moto.
 """
 
 from functools import lru_cache
@@ -30,6 +30,21 @@ class Settings(BaseSettings):
     max_receive_count: int = Field(default=5, ge=1)
     # Lifetime of presigned export URLs, in seconds.
     presign_seconds: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
+    # Stores' schedules (ApiFunction only): the EventBridge Scheduler group, its target (SchedulerFunction), the
+    # role Scheduler assumes, and where undeliverable ticks go.
+    schedule_group: str | None = None
+    schedule_target_arn: str | None = None
+    schedule_role_arn: str | None = None
+    schedule_dead_letter_arn: str | None = None
+    # Domain events: the deployment's EventBridge bus (every function that publishes), and the queue the
+    # delivery function takes them and its deliveries from.
+    event_bus_name: str | None = None
+    delivery_queue_url: str | None = None
+    # The local stack's allowance (never set when deployed): hooks may also call http://127.0.0.1:<port>.
+    hook_allow_local_http: bool = False
+    # Seconds before a failed delivery is tried again, instead of logic/backoff.py's schedule (set by the local
+    # stack's --delivery-retry-after, so that retries can be watched).
+    delivery_retry_seconds: int | None = Field(default=None, ge=0, le=43200)
 
 
 @lru_cache(maxsize=1)

@@ -1,4 +1,5 @@
-"""Create template.yaml's tables, queues and buckets in the local services, so local cannot drift from AWS.
+"""Create template.yaml's tables, queues, buckets, schedule groups, event buses and rules in the local services,
+so local cannot drift from AWS.
 
 Physical names are `<prefix>-<LogicalId>` (lower-cased for buckets, which S3 requires). Creation is
 idempotent: running it again against the same services (e.g. DynamoDB Local on a `-dbPath` that survived a
@@ -25,12 +26,22 @@ TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
 BUCKET_TYPE = "AWS::S3::Bucket"
 FUNCTION_TYPE = "AWS::Serverless::Function"
+SCHEDULE_GROUP_TYPE = "AWS::Scheduler::ScheduleGroup"
+EVENT_BUS_TYPE = "AWS::Events::EventBus"
+RULE_TYPE = "AWS::Events::Rule"
+# Resources whose ARN (!GetAtt X.Arn) the functions' environment names. Named by their logical id, as the IAM
+# check names them (iam/roles.py): neither is created in a local service.
+_ARN_FORMATS = {
+    FUNCTION_TYPE: "arn:aws:lambda:{region}:{account}:function:{name}",
+    "AWS::IAM::Role": "arn:aws:iam::{account}:role/{name}",
+}
 
 # CreateTable's index members; CloudFormation allows more (e.g. ContributorInsightsSpecification).
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput", "OnDemandThroughput")
 # CloudFormation queue properties that are SQS queue attributes of the same name.
 # What differs locally from Lambda, on purpose: there is no X-Ray daemon to send traces to.
-LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true"}
+# And webhooks may call http://127.0.0.1:<port> (tests and demos receive there); deployed, only public https.
+LOCAL_ONLY_ENVIRONMENT = {"POWERTOOLS_TRACE_DISABLED": "true", "COUPONMINT_HOOK_ALLOW_LOCAL_HTTP": "true"}
 _QUEUE_ATTRIBUTES = (
     "DelaySeconds",
     "MaximumMessageSize",
@@ -68,7 +79,16 @@ class LocalResources:
             return self.queues[logical_id].url
         if logical_id in self.buckets:
             return self.buckets[logical_id]
-        pseudo = {"AWS::Region": self.region, "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws"}
+        if logical_id in resources_of_type(self.template, SCHEDULE_GROUP_TYPE):
+            return self.schedule_groups()[logical_id]
+        if logical_id in resources_of_type(self.template, EVENT_BUS_TYPE):
+            return self.event_buses()[logical_id]
+        pseudo = {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::StackName": self.prefix,
+        }
         if logical_id in pseudo:
             return pseudo[logical_id]
         parameter = self.template.get("Parameters", {}).get(logical_id)
@@ -85,6 +105,11 @@ class LocalResources:
             return f"arn:aws:dynamodb:{self.region}:{ACCOUNT_ID}:table/{self.tables[logical_id]}"
         if logical_id in self.buckets and attribute == "Arn":
             return f"arn:aws:s3:::{self.buckets[logical_id]}"
+        if logical_id in resources_of_type(self.template, EVENT_BUS_TYPE) and attribute == "Arn":
+            return f"arn:aws:events:{self.region}:{ACCOUNT_ID}:event-bus/{self.event_buses()[logical_id]}"
+        resource_type = self.template["Resources"].get(logical_id, {}).get("Type")
+        if resource_type in _ARN_FORMATS and attribute == "Arn":
+            return _ARN_FORMATS[resource_type].format(region=self.region, account=ACCOUNT_ID, name=logical_id)
         raise KeyError(f"!GetAtt {logical_id}.{attribute} has no local value")
 
     def resolve(self, value: Any) -> str:
@@ -113,6 +138,20 @@ class LocalResources:
         resource = self.template["Resources"][function_id]
         own_variables = (resource.get("Properties") or {}).get("Environment", {}).get("Variables", {})
         return {name: self.resolve(value) for name, value in {**globals_variables, **own_variables}.items()}
+
+    def schedule_groups(self) -> dict[str, str]:
+        """The template's EventBridge Scheduler groups: logical id → name."""
+        return {
+            logical_id: self.resolve(properties["Name"])
+            for logical_id, properties in resources_of_type(self.template, SCHEDULE_GROUP_TYPE).items()
+        }
+
+    def event_buses(self) -> dict[str, str]:
+        """The template's EventBridge buses: logical id → name."""
+        return {
+            logical_id: self.resolve(properties["Name"])
+            for logical_id, properties in resources_of_type(self.template, EVENT_BUS_TYPE).items()
+        }
 
     def function_ids(self) -> list[str]:
         return list(resources_of_type(self.template, FUNCTION_TYPE))
@@ -165,6 +204,14 @@ def create_resources(aws: LocalAws, prefix: str, template: dict[str, Any] | None
     )
     for logical_id, properties in queue_properties.items():
         sqs.set_queue_attributes(QueueUrl=queues[logical_id].url, Attributes=_queue_attributes(created, properties))
+    scheduler = aws.client("scheduler")
+    for name in created.schedule_groups().values():
+        _ensure_schedule_group(scheduler, name)
+    events = aws.client("events")
+    for name in created.event_buses().values():
+        _ensure_event_bus(events, name)
+    for logical_id, properties in resources_of_type(template, RULE_TYPE).items():
+        _put_rule(events, created, physical_name(prefix, logical_id), properties)
     logger.info("local resources ready: tables=%s queues=%s buckets=%s", tables, list(queues), buckets)
     return created
 
@@ -249,3 +296,32 @@ def _ensure_bucket(s3: Any, name: str, properties: dict[str, Any]) -> str:
     if public_access:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=public_access)
     return name
+
+
+# ---------------------------------------------------------------------------------------- EventBridge Scheduler
+def _ensure_schedule_group(scheduler: Any, name: str) -> str:
+    # Asked first: moto's CreateScheduleGroup replaces a group of that name, schedules and all.
+    try:
+        scheduler.get_schedule_group(Name=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+        scheduler.create_schedule_group(Name=name)
+    return name
+
+
+# ---------------------------------------------------------------------------------------- EventBridge
+def _ensure_event_bus(events: Any, name: str) -> None:
+    try:
+        events.create_event_bus(Name=name)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+
+
+def _put_rule(events: Any, resources: LocalResources, name: str, properties: dict[str, Any]) -> None:
+    """The rule and its targets (moto's EventBridge delivers matching PutEvents to SQS targets, as AWS does)."""
+    bus = resources.resolve(properties.get("EventBusName", "default"))
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(properties["EventPattern"]))
+    targets = [{"Id": target["Id"], "Arn": resources.resolve(target["Arn"])} for target in properties["Targets"]]
+    events.put_targets(Rule=name, EventBusName=bus, Targets=targets)

@@ -2,7 +2,7 @@
 
 The hook `start_schedules` is where the stack runs them: every `Type: Schedule` / `Type: ScheduleV2` event
 of the template's functions that the template does not disable, at the times its `rate(...)` or `cron(...)`
-expression gives (`couponmint.logic.schedule_expressions`), with the ScheduleV2's Input (or EventBridge's
+expression gives (`couponmint.logic.schedule_expressions`, in UTC), with the ScheduleV2's Input (or EventBridge's
 "Scheduled Event" payload for a rule) as the event.
 """
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from couponmint.logic.schedule_expressions import Schedule, UnsupportedExpression
+from couponmint.logic.schedule_expressions import InvalidExpression, ScheduleExpression
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.services import ACCOUNT_ID, REGION
 from couponmint_dev.local.template import function_properties, parameter_value, project_root
@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 class LocalSchedule:
     function_id: str
     event_id: str
-    when: Schedule
+    when: ScheduleExpression
     # A ScheduleV2's Input, which EventBridge Scheduler passes to the target as the event itself.
     input_text: str | None = None
 
@@ -45,8 +45,8 @@ def schedules_in(template: dict[str, Any]) -> list[LocalSchedule]:
                 continue
             expression = str(properties.get("Schedule") or properties.get("ScheduleExpression"))
             try:
-                when = Schedule.parse(expression)
-            except UnsupportedExpression as error:
+                when = ScheduleExpression.parse(expression)
+            except InvalidExpression as error:
                 logger.warning("local stack skips %s.%s: %s", function_id, event_id, error)
                 continue
             found.append(LocalSchedule(function_id, event_id, when, properties.get("Input")))
@@ -93,7 +93,7 @@ class ScheduleRunner:
 
     def _run(self, schedule: LocalSchedule) -> None:
         function = load_handler(project_root() / "template.yaml", schedule.function_id)
-        while not self._stopping.wait(_seconds_until(schedule.when.next_after(datetime.now(UTC)))):
+        while (fires := schedule.when.next_after(datetime.now(UTC))) and not self._stopping.wait(_seconds_until(fires)):
             try:
                 function(scheduled_event(schedule), function.context())
             except Exception:  # a failed run is logged; the next period runs again, like EventBridge

@@ -1,4 +1,5 @@
-"""Local AWS services as subprocesses: Amazon's DynamoDB Local, and moto's server for SQS and S3.
+"""Local AWS services as subprocesses: Amazon's DynamoDB Local, and moto's server for SQS, S3, EventBridge and
+EventBridge Scheduler.
 
 Each service runs on a free port, answers before its start function returns, and is stopped with its
 children when the caller stops it or this process exits. `LocalAws.environment()` gives the variables that
@@ -291,6 +292,10 @@ def aws_environment(dynamodb_endpoint: str, sqs_endpoint: str, s3_endpoint: str)
         "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
         "AWS_ENDPOINT_URL_SQS": sqs_endpoint,
         "AWS_ENDPOINT_URL_S3": s3_endpoint,
+        # moto's server holds these beside SQS: EventBridge delivers to its queues through rules; its Scheduler
+        # keeps schedules, which the local stack fires (moto never does).
+        "AWS_ENDPOINT_URL_EVENTBRIDGE": sqs_endpoint,
+        "AWS_ENDPOINT_URL_SCHEDULER": sqs_endpoint,
         "AWS_DEFAULT_REGION": REGION,
         # Lambda sets AWS_REGION; Powertools and some SDK paths read it rather than the default.
         "AWS_REGION": REGION,

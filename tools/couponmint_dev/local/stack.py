@@ -2,8 +2,9 @@
 
 Start order (stop runs it backwards): local AWS services → template.yaml's resources → the functions'
 environment exported into this process (`couponmint.config.export_environment`, the one place), the IAM check
-(`--iam`, iam/) installed and cached clients reset → demo seed → SQS poller for GeneratorFunction → schedules →
-HTTP API for ApiFunction. The API answers `GET /health` with 200 only once all of that is up.
+(`--iam`, iam/) installed and cached clients reset → demo seed → SQS poller for GeneratorFunction → the
+template's schedules → the stores' schedules (moto's Scheduler, fired by store_schedules.py) → HTTP API for
+ApiFunction. The API answers `GET /health` with 200 only once all of that is up.
 
 With `--data-dir` (default `.local/`) DynamoDB Local keeps its data there across restarts; SQS and S3
 (moto) are in memory and start empty each time. That loses nothing: DynamoDB decides, and queued work and
@@ -47,6 +48,7 @@ from couponmint_dev.local.resources import LocalResources, create_resources
 from couponmint_dev.local.schedules import start_schedules
 from couponmint_dev.local.seed import DemoSeed, seed_demo
 from couponmint_dev.local.services import start_local_aws
+from couponmint_dev.local.store_schedules import start_store_schedules
 from couponmint_dev.settings import CliSettings, export_environment, get_local_settings
 
 logger = logging.getLogger("couponmint_dev.local")
@@ -113,6 +115,7 @@ def start_stack(
             stoppers.append(poller.stop)
         schedules = start_schedules(resources.template)
         stoppers.append(schedules.stop)
+        stoppers.append(start_store_schedules(aws, resources).stop)
         resume_unfinished_work()
 
         ready = threading.Event()
@@ -222,6 +225,14 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: COUPONMINT_LOCAL_RETRY_VISIBILITY_SECONDS, else the template's)",
     )
     run_parser.add_argument(
+        "--delivery-retry-after",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="try a failed webhook delivery again after SECONDS instead of the backoff schedule (10 s, 30 s, 1 min, "
+        "... for ~29 h); sets COUPONMINT_DELIVERY_RETRY_SECONDS for the functions",
+    )
+    run_parser.add_argument(
         "--iam",
         type=IamMode,
         choices=list(IamMode),
@@ -286,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Every answer that records no metric (an error, a read) makes Powertools warn: noise in a terminal.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     settings = get_local_settings()
+    if args.delivery_retry_after is not None:
+        export_environment({"COUPONMINT_DELIVERY_RETRY_SECONDS": str(args.delivery_retry_after)})
     port = args.port if args.port is not None else settings.port
     retry_after = args.retry_after if args.retry_after is not None else settings.local_retry_visibility_seconds
     model = limits_from(

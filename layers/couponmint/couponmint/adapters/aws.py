@@ -36,11 +36,29 @@ def sqs_client() -> Any:
 
 
 @cache
+def scheduler_client() -> Any:
+    return boto3.client("scheduler", config=_CONFIG)
+
+
+@cache
+def events_client() -> Any:
+    return boto3.client("events", config=_CONFIG)
+
+
+@cache
 def s3_client() -> Any:
     return boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
 
 
 def reset_clients() -> None:
     """Forget cached clients (after the endpoint environment changes, e.g. in tests)."""
-    for factory in (dynamodb_resource, dynamodb_client, dynamodb_writer, sqs_client, s3_client):
+    for factory in (
+        dynamodb_resource,
+        dynamodb_client,
+        dynamodb_writer,
+        sqs_client,
+        s3_client,
+        scheduler_client,
+        events_client,
+    ):
         factory.cache_clear()

@@ -16,6 +16,7 @@ KEY_ATTRIBUTES = frozenset({"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"})
 OPEN_JOBS = "OPEN_JOBS"
 OPEN_BATCHES = "OPEN_BATCHES"
 TOKENS = "TOKENS"
+SCHEDULES = "SCHEDULES"
 
 
 def store_pk(store_hash: str) -> str:
@@ -110,6 +111,28 @@ def customer_uses_key(store_hash: str, code_id: int, customer: str) -> Key:
     """A customer's uses of a code that limits them; the customer is keyed by a hash (an e-mail is no key)."""
     digest = hashlib.sha256(customer.encode("utf-8")).hexdigest()[:32]
     return {"pk": f"STORE#{store_hash}#CODEID#{code_id}#CUSTOMER#{digest}", "sk": "USES"}
+
+
+def schedule_key(store_hash: str, promotion_id: int, schedule_id: str) -> Key:
+    """A store's schedule, in the store's partition: one query lists a promotion's schedules."""
+    return {"pk": store_pk(store_hash), "sk": f"{promotion_schedules_prefix(promotion_id)}{schedule_id}"}
+
+
+def promotion_schedules_prefix(promotion_id: int) -> str:
+    return f"SCHEDULE#{promotion_id:012d}#"
+
+
+def hook_key(store_hash: str, hook_id: int) -> Key:
+    """A store's webhook, in the store's partition: one query lists them (a store has a few)."""
+    return {"pk": store_pk(store_hash), "sk": f"{HOOK_SK_PREFIX}{hook_id:012d}"}
+
+
+HOOK_SK_PREFIX = "HOOK#"
+
+
+def event_key(event_id: str) -> Key:
+    """An event fanned out to its hooks (expires by TTL): the same event published again goes to none."""
+    return {"pk": f"EVENT#{event_id}", "sk": "EVENT"}
 
 
 def without_keys(item: dict[str, Any]) -> dict[str, Any]:

@@ -30,3 +30,13 @@ class BatchQueue:
             )
             if result.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(result['Failed'])} messages: {result['Failed'][0]}")
+
+
+class DeliveryQueue(BatchQueue):
+    """The webhook delivery queue: deliveries are sent like batches; a failed one waits its backoff there."""
+
+    def retry_later(self, receipt_handle: str, seconds: int) -> None:
+        """Make a received message visible again after `seconds` (its handler then reports it failed)."""
+        self._sqs.change_message_visibility(
+            QueueUrl=self._queue_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+        )

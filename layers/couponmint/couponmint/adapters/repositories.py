@@ -7,10 +7,12 @@ from typing import Any
 from couponmint.adapters.batches import BatchRepository
 from couponmint.adapters.codes import CodeRepository
 from couponmint.adapters.dynamo import Table
+from couponmint.adapters.hooks import HookRepository
 from couponmint.adapters.jobs import JobRepository
 from couponmint.adapters.limits import LimitRepository
 from couponmint.adapters.promotions import PromotionRepository
 from couponmint.adapters.redemptions import RedemptionRepository
+from couponmint.adapters.schedules import ScheduleRepository
 from couponmint.adapters.tokens import TokenRepository
 
 
@@ -23,6 +25,8 @@ class Repositories:
     jobs: JobRepository
     limits: LimitRepository
     redemptions: RedemptionRepository
+    schedules: ScheduleRepository
+    hooks: HookRepository
 
     @classmethod
     def over(cls, resource: Any, writer: Any = None) -> "Repositories":
@@ -39,4 +43,6 @@ class Repositories:
             jobs=jobs,
             limits=LimitRepository(table),
             redemptions=RedemptionRepository(table),
+            schedules=ScheduleRepository(table),
+            hooks=HookRepository(table),
         )

@@ -20,6 +20,10 @@ VALIDATE = f"{CODES_BY_TEXT}/validate"
 REDEMPTIONS = f"{CODES_BY_TEXT}/redemptions"
 REDEMPTION = f"{REDEMPTIONS}/<redemption_id>"
 CODE_REDEMPTIONS = f"{CODE}/redemptions"
+SCHEDULES = f"{CODEGEN}/schedules"
+SCHEDULE = f"{SCHEDULES}/<schedule_id>"
+HOOKS = "/stores/<store_hash>/v3/hooks"
+HOOK = f"{HOOKS}/<hook_id>"
 
 # What needs no token: the API's own description, and the console's pages (which call the API with one).
 OPEN_PATHS = frozenset({"/openapi.json", "/swagger", *console.PATHS})
@@ -42,6 +46,17 @@ def batch_location(store_hash: str, promotion_id: int, batch_id: str) -> str:
 
 def job_location(store_hash: str, promotion_id: int, job_id: str) -> str:
     return f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/jobs/{job_id}"
+
+
+def schedule_location(store_hash: str, promotion_id: int, schedule_id: str) -> str:
+    return f"/stores/{store_hash}/v3/promotions/{promotion_id}/codegen/schedules/{schedule_id}"
+
+
+def hook_id_of(raw: str) -> int:
+    hook_id = integer_id(raw)
+    if hook_id is None:
+        raise NotFound(f"hook {raw} does not exist")
+    return hook_id
 
 
 def promotion_id_of(raw: str) -> int:

@@ -1,12 +1,13 @@
 """Promotions (the part of BigCommerce's Promotions group that codes need)."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from couponmint.adapters.factory import repositories
+from couponmint.adapters.factory import event_scheduler, repositories
 from couponmint.api.errors import answer
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import BULK_422, READ_ERRORS, WRITE_ERRORS, answers
@@ -22,7 +23,7 @@ from couponmint.models.promotions import (
     PromotionResponse,
     saved_promotion,
 )
-from couponmint.service import promotions
+from couponmint.service import promotions, scheduling
 
 router = Router()
 
@@ -70,7 +71,9 @@ def delete_promotions(store_hash: str, id_in: Annotated[str | None, Query(alias=
         ids = parse_id_list(id_in, maximum=promotions.MAX_DELETE)
     except InvalidRequest as error:
         return answer(bulk_problem(error.problems))
-    refused = promotions.delete_promotions(repositories().promotions, store_hash, ids)
+    refused = promotions.delete_promotions(
+        repositories().promotions, store_hash, ids, on_deleted=schedules_deleter(store_hash)
+    )
     if refused:
         title = f"Promotions {', '.join(map(str, refused))} still have coupon codes and cannot be deleted."
         return answer(bulk_problem([title], total=len(ids), failed=len(refused)))
@@ -94,7 +97,20 @@ def update_promotion(store_hash: str, promotion_id: str, body: Annotated[Promoti
 )
 def delete_promotion(store_hash: str, promotion_id: str) -> Response[Any]:
     if (number := integer_id(promotion_id)) is not None:
-        refused = promotions.delete_promotions(repositories().promotions, store_hash, [number])
+        refused = promotions.delete_promotions(
+            repositories().promotions, store_hash, [number], on_deleted=schedules_deleter(store_hash)
+        )
         if refused:
             return answer(bulk_problem([f"Promotion {promotion_id} still has coupon codes and cannot be deleted."]))
     return no_content()
+
+
+def schedules_deleter(store_hash: str) -> Callable[[int], int]:
+    """What deleting one of the store's promotions also deletes: its schedules (record and EventBridge's)."""
+
+    def delete(promotion_id: int) -> int:
+        return scheduling.delete_promotion_schedules(
+            repositories().schedules, event_scheduler(), store_hash, promotion_id
+        )
+
+    return delete

@@ -55,4 +55,5 @@ def job_view(job: JobRecord) -> JobView:
         max_uses_per_customer=job.max_uses_per_customer,
         download_url=download_url(job.export_key) if done and job.export_key else None,
         error=job.error,
+        schedule_id=job.schedule_id,
     )

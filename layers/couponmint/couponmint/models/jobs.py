@@ -54,6 +54,8 @@ class JobRecord(BaseModel):
     export_key: str | None = None
     error: str | None = None
     source: str = "api"
+    # The store's schedule whose tick started the job (EXT "Schedules").
+    schedule_id: str | None = None
     # When the job last moved on (a batch finished or was released); the sweeper judges staleness from it.
     progressed: datetime | None = None
 
@@ -82,6 +84,7 @@ class JobView(BaseModel):
     max_uses_per_customer: int
     download_url: str | None = None
     error: str | None = None
+    schedule_id: str | None = None
 
 
 class JobResponse(BaseModel):

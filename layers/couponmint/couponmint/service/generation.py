@@ -18,13 +18,15 @@ from datetime import UTC, datetime, timedelta
 from couponmint.adapters.exports import batch_export_key, codes_csv
 from couponmint.errors import BatchMissing, CodesTaken, CollisionsPersist, PromotionGone, StaleBatch
 from couponmint.logic.formats import make_formatted_codes
+from couponmint.models.events import batch_failed
 from couponmint.models.jobs import JobStatus
 from couponmint.models.messages import GenerateBatchMessage
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs as job_service
 from couponmint.service.codegen import new_batch_record
-from couponmint.service.ports import BatchStore, Exports, JobStore, Now, PromotionStore, Queue
+from couponmint.service.events import NO_EVENTS
+from couponmint.service.ports import BatchStore, EventPublisher, Exports, JobStore, Now, PromotionStore, Queue
 
 # Each round replaces the codes that collided; with the capacity guard's fill limit of 1 % the chance
 # that one code needs this many rounds is below 1e-40.
@@ -55,6 +57,7 @@ def complete_batch(
     *,
     redelivered: bool = False,
     now: Now = _utc_now,
+    events: EventPublisher = NO_EVENTS,
 ) -> Outcome:
     """Complete the message's batch, or leave it as it is if it already finished.
 
@@ -80,7 +83,7 @@ def complete_batch(
         except PromotionGone:
             # Deleted since the request was accepted: no retry can make these codes.
             logger.info("promotion deleted before the batch started", batch_id=batch.batch_id)
-            return Outcome(_fail(batches, message, "the promotion was deleted"), finished_now=True)
+            return Outcome(_fail(batches, message, "the promotion was deleted", events), finished_now=True)
     return Outcome(batch, finished_now=False)
 
 
@@ -94,32 +97,39 @@ def run_batch_message(
     *,
     receive_count: int,
     max_receives: int,
+    events: EventPublisher = NO_EVENTS,
 ) -> Outcome:
     """Complete the message's batch and move its job on; on the last delivery of a failing message, record the
     batch FAILED (giving back the codes it claimed) and move its job on, before the error goes back to the
-    queue, which then dead-letters the message.
+    queue, which then dead-letters the message. A batch failed for good, and a job that ends, is published to
+    `events` (service/events.py).
     """
     try:
-        outcome = complete_batch(batches, promotions, jobs, exports, message, redelivered=receive_count > 1)
+        outcome = complete_batch(
+            batches, promotions, jobs, exports, message, redelivered=receive_count > 1, events=events
+        )
     except Exception as error:
         if receive_count >= max_receives:
             logger.exception("batch failed for good", batch_id=message.batch_id)
-            failed = _fail(batches, message, f"{type(error).__name__}: {error}")
-            job_service.after_batch(jobs, batches, queue, failed)
+            failed = _fail(batches, message, f"{type(error).__name__}: {error}", events)
+            job_service.after_batch(jobs, batches, queue, failed, events=events)
         raise
     if outcome.batch.status.finished:
         # Also on a redelivery of a finished batch: the delivery that finished it may have stopped right after.
-        job_service.after_batch(jobs, batches, queue, outcome.batch)
+        job_service.after_batch(jobs, batches, queue, outcome.batch, events=events)
     return outcome
 
 
-def _fail(batches: BatchStore, message: GenerateBatchMessage, reason: str) -> BatchRecord:
+def _fail(batches: BatchStore, message: GenerateBatchMessage, reason: str, events: EventPublisher) -> BatchRecord:
     """Mark the message's batch FAILED for good, holding no code (recording a codegen request's batch that
-    never started, so its 202's Location reads FAILED)."""
+    never started, so its 202's Location reads FAILED), and publish that it failed."""
     if message.new is not None:
         batches.put_once(new_batch_record(message.store_hash, message.promotion_id, message.batch_id, message.new))
     batches.fail(message.store_hash, message.batch_id, reason)
-    return _recorded_batch(batches, message)
+    failed = _recorded_batch(batches, message)
+    if failed.status is BatchStatus.FAILED:
+        events.publish(batch_failed(failed, _utc_now()))
+    return failed
 
 
 def _job_cancelled(jobs: JobStore, batch: BatchRecord) -> bool:

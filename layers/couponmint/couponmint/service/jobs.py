@@ -14,12 +14,14 @@ from couponmint.adapters.exports import batch_export_key, codes_csv, job_export_
 from couponmint.errors import BatchMissing, NotAllowed, NotFound
 from couponmint.logic.pagination import offset_page
 from couponmint.models.codegen import CodeFormat
+from couponmint.models.events import job_completed, job_failed
 from couponmint.models.jobs import JOB_WINDOW, JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
 from couponmint.service.codegen import check_generation
-from couponmint.service.ports import BatchStore, Exports, JobStore, PromotionStore, Queue
+from couponmint.service.events import NO_EVENTS
+from couponmint.service.ports import BatchStore, EventPublisher, Exports, JobStore, PromotionStore, Queue
 
 # Conditional releases tried before giving up to the sweeper (each failure means another caller released).
 RELEASE_ATTEMPTS = 5
@@ -35,6 +37,7 @@ def start_job(
     *,
     job_id: str | None = None,
     source: str = "api",
+    schedule_id: str | None = None,
 ) -> tuple[JobRecord, bool]:
     """Record a QUEUED job and queue its planning; returns the job and whether it is new.
 
@@ -53,6 +56,7 @@ def start_job(
         created=datetime.now(UTC),
         batches_total=JobRecord.batches_for(request.quantity),
         source=source,
+        schedule_id=schedule_id,
     )
     if not jobs.put(job):
         existing = jobs.get(store_hash, job.job_id)
@@ -125,7 +129,9 @@ def _job_batch(job: JobRecord, index: int) -> BatchRecord:
     )
 
 
-def after_batch(jobs: JobStore, batches: BatchStore, queue: Queue, batch: BatchRecord) -> None:
+def after_batch(
+    jobs: JobStore, batches: BatchStore, queue: Queue, batch: BatchRecord, *, events: EventPublisher = NO_EVENTS
+) -> None:
     """A batch of a job has finished: release the job's next batches, or, after its last one, queue the CSV's
     assembly or mark the job FAILED (again harmless for a redelivered batch)."""
     if batch.job_id is None:
@@ -133,15 +139,21 @@ def after_batch(jobs: JobStore, batches: BatchStore, queue: Queue, batch: BatchR
     fill_window(jobs, batches, queue, batch.store_hash, batch.job_id)
     job = jobs.get(batch.store_hash, batch.job_id)
     if job is not None:
-        finish_job(jobs, queue, job)
+        finish_job(jobs, queue, job, events=events)
 
 
-def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:
-    """A RUNNING job whose batches have all finished: queue its CSV's assembly, or mark it FAILED."""
-    if job.status is not JobStatus.RUNNING or job.batches_done < job.batches_total:
+def finish_job(jobs: JobStore, queue: Queue, job: JobRecord, *, events: EventPublisher = NO_EVENTS) -> None:
+    """A RUNNING job whose batches have all finished: queue its CSV's assembly, or mark it FAILED (and publish
+    that; a job found FAILED with every batch done, by a redelivered last batch, is published again)."""
+    if job.batches_done < job.batches_total:
+        return
+    if job.status is JobStatus.FAILED and job.failed:
+        events.publish(job_failed(job, job.completed or datetime.now(UTC)))
+        return
+    if job.status is not JobStatus.RUNNING:
         return
     if job.failed:
-        jobs.move(
+        failed = jobs.move(
             job.store_hash,
             job.job_id,
             JobStatus.FAILED,
@@ -149,16 +161,29 @@ def finish_job(jobs: JobStore, queue: Queue, job: JobRecord) -> None:
             error=f"{job.failed} of {job.quantity} codes could not be made",
             completed=_now(),
         )
+        if failed:
+            events.publish(job_failed(job, datetime.now(UTC)))
     elif jobs.move(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}, progressed=_now()):
         queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
 
 
-def assemble_job(jobs: JobStore, batches: BatchStore, exports: Exports, message: AssembleJobMessage) -> None:
-    """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED.
+def assemble_job(
+    jobs: JobStore,
+    batches: BatchStore,
+    exports: Exports,
+    message: AssembleJobMessage,
+    *,
+    events: EventPublisher = NO_EVENTS,
+) -> None:
+    """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED, and published.
 
-    A batch CSV that is missing is made again from the batch's record: DynamoDB decides, S3 is derived.
+    A batch CSV that is missing is made again from the batch's record: DynamoDB decides, S3 is derived. A
+    message that finds its job COMPLETED already (redelivered after a crash) publishes it again (same event).
     """
     job = jobs.get(message.store_hash, message.job_id)
+    if job is not None and job.status is JobStatus.COMPLETED:
+        events.publish(job_completed(job, job.completed or datetime.now(UTC)))
+        return
     if job is None or job.status is not JobStatus.ASSEMBLING:
         return
     key = job_export_key(job.store_hash, job.promotion_id, job.job_id)
@@ -172,15 +197,18 @@ def assemble_job(jobs: JobStore, batches: BatchStore, exports: Exports, message:
         return codes_csv(batch.code_records())
 
     exports.assemble_csv(key, list(parts), rebuild)
-    jobs.move(
+    completed = datetime.now(UTC)
+    moved = jobs.move(
         job.store_hash,
         job.job_id,
         JobStatus.COMPLETED,
         {JobStatus.ASSEMBLING},
         export_key=key,
-        completed=_now(),
+        completed=completed.isoformat(),
         error=None,
     )
+    if moved:
+        events.publish(job_completed(job, completed))
     logger.info("job completed", job_id=job.job_id, codes=job.generated)
 
 

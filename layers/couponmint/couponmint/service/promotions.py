@@ -1,5 +1,6 @@
 """Promotions: create, read, list, update, delete (refused while codes remain)."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,8 +102,21 @@ def list_promotions(
     return PromotionCollection(data=[saved_promotion(p) for p in shown], meta=meta)
 
 
-def delete_promotions(promotions: PromotionStore, store_hash: str, ids: list[int]) -> list[int]:
-    """Delete the promotions that hold no codes; returns the ids refused because they still do."""
+def delete_promotions(
+    promotions: PromotionStore,
+    store_hash: str,
+    ids: list[int],
+    *,
+    on_deleted: Callable[[int], object] = lambda _: None,
+) -> list[int]:
+    """Delete the promotions that hold no codes, calling `on_deleted` with each one deleted (its schedules
+    go with it); returns the ids refused because they still hold codes."""
     if len(ids) > MAX_DELETE:
         raise InvalidRequest(f"Parameter id:in names {len(ids)} ids; at most {MAX_DELETE} are allowed")
-    return [promotion_id for promotion_id in ids if not promotions.delete(store_hash, promotion_id)]
+    refused = []
+    for promotion_id in ids:
+        if promotions.delete(store_hash, promotion_id):
+            on_deleted(promotion_id)
+        else:
+            refused.append(promotion_id)
+    return refused

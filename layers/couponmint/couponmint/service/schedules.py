@@ -6,12 +6,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from couponmint.models.events import job_failed
 from couponmint.models.jobs import JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, NewBatch, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger
 from couponmint.service import jobs
-from couponmint.service.ports import BatchStore, JobStore, PromotionStore, Queue
+from couponmint.service.events import NO_EVENTS
+from couponmint.service.ports import BatchStore, EventPublisher, JobStore, PromotionStore, Queue, ScheduleStore
 
 # A job that has not moved for this long is nudged again by the sweeper (its message may have been lost).
 STALE_AFTER = timedelta(minutes=5)
@@ -24,7 +26,7 @@ ASSEMBLY_GIVE_UP_AFTER = timedelta(hours=1)
 
 
 class ScheduledGeneration(JobRequest):
-    """A schedule's input: store, promotion, quantity and format, and the tick it is for."""
+    """A schedule's input: the schedule (its id), store, promotion, quantity and format, and the tick it is for."""
 
     action: Literal["generate"]
     schedule: Annotated[str, Field(min_length=1, max_length=64)]
@@ -49,8 +51,15 @@ def tick_job_id(schedule: str, scheduled_time: str) -> str:
 
 
 def run_scheduled_generation(
-    promotions: PromotionStore, job_store: JobStore, queue: Queue, tick: ScheduledGeneration
-) -> JobRecord:
+    promotions: PromotionStore, job_store: JobStore, schedules: ScheduleStore, queue: Queue, tick: ScheduledGeneration
+) -> JobRecord | None:
+    """Start the tick's job (one however often the tick is delivered) and point the schedule at it.
+
+    A tick of a schedule that is gone (deleted while EventBridge Scheduler had the tick in flight) starts nothing.
+    """
+    if schedules.get(tick.store_hash, tick.promotion_id, tick.schedule) is None:
+        logger.info("tick of a deleted schedule: nothing to do", schedule=tick.schedule)
+        return None
     request = JobRequest.model_validate(tick.model_dump(include=set(JobRequest.model_fields)))
     job, new = jobs.start_job(
         promotions,
@@ -61,7 +70,9 @@ def run_scheduled_generation(
         request,
         job_id=tick_job_id(tick.schedule, tick.scheduled_time),
         source=f"schedule:{tick.schedule}",
+        schedule_id=tick.schedule,
     )
+    schedules.set_last_job(tick.store_hash, tick.promotion_id, tick.schedule, job.job_id)
     logger.info("scheduled generation", schedule=tick.schedule, job_id=job.job_id, new=new)
     return job
 
@@ -74,6 +85,7 @@ def sweep(
     now: datetime | None = None,
     *,
     resume: bool = False,
+    events: EventPublisher = NO_EVENTS,
 ) -> dict[str, int]:
     """Finish jobs whose batches are all done, nudge jobs whose next step did not come, re-drive their batches
     and codegen requests' batches whose message was lost, and mark FAILED what cannot finish.
@@ -96,9 +108,11 @@ def sweep(
                 error=f"{job.status.value.lower()} without progress for {idle.total_seconds() / 3600:.1f} h",
                 completed=moment.isoformat(),
             )
+            if given_up:
+                events.publish(job_failed(job, moment))
             counts["failed"] += int(given_up)
         elif job.status is JobStatus.RUNNING and job.batches_done >= job.batches_total:
-            jobs.finish_job(job_store, queue, job)
+            jobs.finish_job(job_store, queue, job, events=events)
             counts["finished"] += 1
         elif idle <= (assembly_stale if job.status is JobStatus.ASSEMBLING else stale):
             continue

@@ -18,8 +18,10 @@ action of the same name on one resource; the rest are spelled out:
 An operation missing here raises `UnmappedOperation` when a function calls it, so a new call cannot pass
 unchecked. To add one: add its line to the service's table (`_same("Action")` when the action is the
 operation's name on the usual resource); for a new service, write its resource helper and table and list it
-in `SERVICES`, e.g. for EventBridge Scheduler:
-`"scheduler": {"CreateSchedule": _schedule("scheduler:CreateSchedule"), ...}`.
+in `SERVICES`.
+- EventBridge Scheduler: each schedule operation needs its action on the schedule's ARN (its group and name),
+  and one that gives the schedule a role (CreateSchedule, UpdateSchedule) iam:PassRole on that role.
+- EventBridge: PutEvents needs events:PutEvents on each entry's bus.
 """
 
 import re
@@ -261,4 +263,50 @@ S3: dict[str, Needs] = {
 }
 
 
-SERVICES: dict[str, dict[str, Needs]] = {"dynamodb": DYNAMODB, "sqs": SQS, "s3": S3}
+# ---------------------------------------------------------------------------------------- EventBridge Scheduler
+def _schedule_arn(params: Mapping[str, Any], region: str) -> str:
+    group = params.get("GroupName") or "default"
+    return f"arn:aws:scheduler:{region}:{ACCOUNT_ID}:schedule/{group}/{params['Name']}"
+
+
+def _schedule(action: str) -> Needs:
+    """`action` on the schedule; a call that gives the schedule a role also needs iam:PassRole on it."""
+
+    def of(params: Mapping[str, Any], region: str) -> list[Need]:
+        needed = [(action, _schedule_arn(params, region))]
+        role = (params.get("Target") or {}).get("RoleArn")
+        return [*needed, ("iam:PassRole", role)] if role else needed
+
+    return of
+
+
+SCHEDULER: dict[str, Needs] = {
+    "CreateSchedule": _schedule("scheduler:CreateSchedule"),
+    "UpdateSchedule": _schedule("scheduler:UpdateSchedule"),
+    "DeleteSchedule": _schedule("scheduler:DeleteSchedule"),
+    "GetSchedule": _schedule("scheduler:GetSchedule"),
+    "ListSchedules": _everything("scheduler:ListSchedules"),
+}
+
+
+# ---------------------------------------------------------------------------------------- EventBridge
+def _bus_arn(bus: str | None, region: str) -> str:
+    # EventBusName may be a name or an ARN; without one, the account's default bus.
+    name = bus or "default"
+    return name if name.startswith("arn:") else f"arn:aws:events:{region}:{ACCOUNT_ID}:event-bus/{name}"
+
+
+def _put_events(params: Mapping[str, Any], region: str) -> list[Need]:
+    return [("events:PutEvents", _bus_arn(entry.get("EventBusName"), region)) for entry in params["Entries"]]
+
+
+EVENTS: dict[str, Needs] = {"PutEvents": _put_events}
+
+
+SERVICES: dict[str, dict[str, Needs]] = {
+    "dynamodb": DYNAMODB,
+    "sqs": SQS,
+    "s3": S3,
+    "scheduler": SCHEDULER,
+    "events": EVENTS,
+}
