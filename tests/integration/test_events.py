@@ -20,6 +20,7 @@ from couponmint.service import hooks
 from couponmint_dev.local.lambdas import load_handler, local_context
 from couponmint_dev.local.poller import sqs_event
 from tests.integration.helpers import TEMPLATE, Store
+from tests.integration.redemption_steps import add_code, redeem, roll_back
 from tests.unit.fakes import job
 
 
@@ -117,3 +118,38 @@ def test_events_a_failed_delivery_is_reported_and_kept_on_the_queue(store: Store
     # When DeliveryFunction tries it, then it reports the failure (the queue keeps it for its backoff)
     answer = handle(delivery, [queued])
     assert answer == {"batchItemFailures": [{"itemIdentifier": queued["MessageId"]}]}
+
+
+def test_events_a_redemption_and_its_rollback_reach_the_hook_once_each_however_often_sent(
+    store: Store, call_api: Any, delivery: Any, inbox: tuple[str, list[tuple[dict[str, str], bytes]]]
+) -> None:
+    url, got = inbox
+    drain()
+    # Given a hook on redemptions, and a code of the store
+    request = HookRequest(scope="store/promotion/code/*", destination=url)
+    hooks.create_hook(
+        repositories().hooks, store.store_hash, "c", request, allow_local_http=True, resolve=lambda h, p: []
+    )
+    add_code(call_api, store, "HOOKED", max_uses=5)
+    # When an order redeems it twice over HTTP (a checkout's retry), and the redemption is rolled back twice
+    first = redeem(call_api, store, "HOOKED", "ann", "order-1")
+    again = redeem(call_api, store, "HOOKED", "ann", "order-1")
+    assert (first.status, again.status) == (201, 200)
+    redemption_id = first.body["data"]["id"]
+    assert [roll_back(call_api, store, redemption_id).status for _ in range(2)] == [204, 204]
+    # Then the bus got every publication (a retry publishes its event again, with the same id)
+    published = drain()
+    scopes = sorted(json.loads(message["Body"])["detail-type"] for message in published)
+    assert scopes == ["store/promotion/code/redeemed"] * 2 + ["store/promotion/code/redemption/rolled_back"] * 2
+    # And DeliveryFunction fans each event id out once: the hook gets one callback of each, about the redemption
+    assert handle(delivery, published) == {"batchItemFailures": []}
+    assert handle(delivery, drain()) == {"batchItemFailures": []}
+    callbacks = sorted((json.loads(body) for _, body in got), key=lambda callback: callback["scope"])
+    assert [callback["scope"] for callback in callbacks] == [
+        "store/promotion/code/redeemed",
+        "store/promotion/code/redemption/rolled_back",
+    ]
+    assert {json.dumps(callback["data"], sort_keys=True) for callback in callbacks} == {
+        json.dumps({"id": redemption_id, "promotion_id": 1, "type": "redemption"}, sort_keys=True)
+    }
+    assert drain() == []

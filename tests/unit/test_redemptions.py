@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from couponmint.errors import NotFound, RedemptionRefused, TooManyRequests
+from couponmint.logic.hook_scopes import CODE_REDEEMED, REDEMPTION_ROLLED_BACK
 from couponmint.logic.redemptions import (
     Reason,
     code_id_of,
@@ -17,6 +18,7 @@ from couponmint.logic.redemptions import (
 from couponmint.models.codegen import CodeFormat
 from couponmint.models.redemptions import RedeemRequest, RedemptionStatus, ValidateRequest
 from couponmint.service import formats, redemptions
+from tests.unit.event_fakes import FakeEvents
 from tests.unit.fakes import FakePromotions
 from tests.unit.redemption_fakes import FakeRedemptions, code, promotion
 
@@ -28,38 +30,41 @@ def order(n: int, customer: str = "ann", text: str = "SAVE10") -> RedeemRequest:
 
 
 @pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """The hook calls where a redemption is made or rolled back (the events' place)."""
-    seen: list[tuple[str, str]] = []
-    monkeypatch.setattr(redemptions, "redemption_created", lambda r: seen.append(("created", r.redemption_id)))
-    monkeypatch.setattr(redemptions, "redemption_rolled_back", lambda r: seen.append(("rolled back", r.redemption_id)))
-    return seen
+def events() -> FakeEvents:
+    """The deployment's bus, in memory: what the redemption service published."""
+    return FakeEvents()
 
 
-def test_redeem_counts_once_per_order_and_tells_the_retry(calls: list[tuple[str, str]]) -> None:
+def published(events: FakeEvents) -> list[tuple[str, str | int]]:
+    return [(event.scope, event.data.id) for event in events.published]
+
+
+def test_redeem_counts_once_per_order_and_tells_the_retry(events: FakeEvents) -> None:
     # Given a code of 2 uses
     store = FakeRedemptions(codes={"SAVE10": code()})
     # When the same order is redeemed twice
-    first, made = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
-    again, made_again = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
-    # Then the first is made, the second is the same redemption, the hook ran once
+    first, made = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
+    again, made_again = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
+    # Then the first is made, the second is the same redemption
     assert (made, made_again) == (True, False)
     assert again.data == first.data and first.data.id == redemption_id(7, "order-1")
     assert (first.meta.current_uses, first.meta.uses_left) == (1, 1)
-    assert calls == [("created", first.data.id)]
+    # And the retry published the same event again (same id and body: the delivery function sends it once)
+    assert published(events) == [(CODE_REDEEMED, first.data.id)] * 2
+    assert events.published[0] == events.published[1]
     assert store.codes["SAVE10"].current_uses == 1
 
 
-def test_redeem_refuses_an_exhausted_code_without_a_transaction_but_answers_its_own_retry() -> None:
+def test_redeem_refuses_an_exhausted_code_without_a_transaction_but_answers_its_own_retry(events: FakeEvents) -> None:
     store = FakeRedemptions(codes={"SAVE10": code(current_uses=2)})
     with pytest.raises(RedemptionRefused) as refused:
-        redemptions.redeem(FakePromotions(), store, "s", order(3), NOW)
+        redemptions.redeem(FakePromotions(), store, "s", order(3), NOW, events)
     assert refused.value.reason is Reason.EXHAUSTED
     # An order that got its redemption before the code ran out gets it back
     store.codes["SAVE10"] = code(current_uses=1)
-    made, _ = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    made, _ = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
     store.codes["SAVE10"] = code(current_uses=2)
-    again, created = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    again, created = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
     assert (created, again.data, again.meta.uses_left) == (False, made.data, 0)
 
 
@@ -72,16 +77,18 @@ def test_redeem_refuses_an_exhausted_code_without_a_transaction_but_answers_its_
         ("DISABLED", {"end_date": NOW.isoformat()}, Reason.PROMOTION_DISABLED),
     ],
 )
-def test_redeem_and_validate_honour_the_promotion(status: str, attributes: dict[str, str], reason: Reason) -> None:
+def test_redeem_and_validate_honour_the_promotion(
+    status: str, attributes: dict[str, str], reason: Reason, events: FakeEvents
+) -> None:
     store = FakeRedemptions(codes={"SAVE10": code()}, promotion=promotion(status, **attributes))
     with pytest.raises(RedemptionRefused) as refused:
-        redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+        redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
     assert refused.value.reason is reason
     assert redemptions.validate(FakePromotions(), store, "s", ValidateRequest(code="SAVE10"), NOW).reason is reason
     assert store.records == {}
 
 
-def test_redeem_of_a_malformed_code_reads_no_code() -> None:
+def test_redeem_of_a_malformed_code_reads_no_code(events: FakeEvents) -> None:
     # Given a store that issued codes with a check character
     promotions = FakePromotions()
     code_format = CodeFormat(pattern="GIFT-######", check_character=True)
@@ -89,7 +96,7 @@ def test_redeem_of_a_malformed_code_reads_no_code() -> None:
     store = FakeRedemptions()
     # When a code of that shape, failing its check, is redeemed and validated
     with pytest.raises(RedemptionRefused) as refused:
-        redemptions.redeem(promotions, store, "malformed-store", order(1, text="GIFT-0000000"), NOW)
+        redemptions.redeem(promotions, store, "malformed-store", order(1, text="GIFT-0000000"), NOW, events)
     validation = redemptions.validate(promotions, store, "malformed-store", ValidateRequest(code="GIFT-0000000"), NOW)
     # Then both say MALFORMED, and no code was looked up
     assert refused.value.reason is Reason.MALFORMED
@@ -97,20 +104,20 @@ def test_redeem_of_a_malformed_code_reads_no_code() -> None:
     assert store.reads == []
 
 
-def test_redeem_spreads_an_unlimited_code_over_shards_before_its_first_count_only() -> None:
+def test_redeem_spreads_an_unlimited_code_over_shards_before_its_first_count_only(events: FakeEvents) -> None:
     store = FakeRedemptions(codes={"SAVE10": code(max_uses=0)})
     for n in range(3):
-        answer, _ = redemptions.redeem(FakePromotions(), store, "s", order(n), NOW)
+        answer, _ = redemptions.redeem(FakePromotions(), store, "s", order(n), NOW, events)
         assert answer.meta.uses_left is None
     assert store.spreads == 1 and store.codes["SAVE10"].use_shards == 16
 
 
-def test_redeem_of_a_busy_code_is_429_and_of_an_unknown_one_404() -> None:
+def test_redeem_of_a_busy_code_is_429_and_of_an_unknown_one_404(events: FakeEvents) -> None:
     store = FakeRedemptions(codes={"SAVE10": code()}, busy=True)
     with pytest.raises(TooManyRequests):
-        redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+        redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
     with pytest.raises(NotFound):
-        redemptions.redeem(FakePromotions(), store, "s", order(1, text="NOPE"), NOW)
+        redemptions.redeem(FakePromotions(), store, "s", order(1, text="NOPE"), NOW, events)
 
 
 def test_validate_tells_the_customer_limit_and_changes_nothing() -> None:
@@ -124,16 +131,17 @@ def test_validate_tells_the_customer_limit_and_changes_nothing() -> None:
     assert store.records == {} and store.codes["SAVE10"].current_uses == 0
 
 
-def test_roll_back_gives_back_once_and_calls_its_hook_once(calls: list[tuple[str, str]]) -> None:
+def test_roll_back_gives_back_once_and_publishes_one_event_id(events: FakeEvents) -> None:
     store = FakeRedemptions(codes={"SAVE10": code()})
-    made, _ = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW)
+    made, _ = redemptions.redeem(FakePromotions(), store, "s", order(1), NOW, events)
     for _ in range(3):
-        redemptions.roll_back(store, "s", made.data.id, NOW)
+        redemptions.roll_back(store, "s", made.data.id, NOW, events)
     assert store.records[made.data.id].status is RedemptionStatus.ROLLED_BACK
     assert store.codes["SAVE10"].current_uses == 0
-    assert calls == [("created", made.data.id), ("rolled back", made.data.id)]
+    assert published(events) == [(CODE_REDEEMED, made.data.id)] + [(REDEMPTION_ROLLED_BACK, made.data.id)] * 3
+    assert len({event.event_id for event in events.published}) == 2
     with pytest.raises(NotFound):
-        redemptions.roll_back(store, "s", "not-an-id", NOW)
+        redemptions.roll_back(store, "s", "not-an-id", NOW, events)
 
 
 # ---------------------------------------------------------------- arithmetic

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from couponmint.adapters.factory import repositories
+from couponmint.adapters.factory import event_bus, repositories
 from couponmint.api.admission import admitted
 from couponmint.api.idempotency import answered_once
 from couponmint.api.openapi import READ_ERRORS, WRITE_ERRORS, answers
@@ -62,7 +62,9 @@ def validate_code(store_hash: str, body: Annotated[ValidateRequest, Body()]) -> 
 def redeem_code(store_hash: str, body: Annotated[RedeemRequest, Body()]) -> Response[Any]:
     def redeem() -> Response[Any]:
         stores = repositories()
-        answer, created = redemptions.redeem(stores.promotions, stores.redemptions, store_hash, body, _now(), admitted)
+        answer, created = redemptions.redeem(
+            stores.promotions, stores.redemptions, store_hash, body, _now(), event_bus(), admitted
+        )
         return json_response(201 if created else 200, answer)
 
     return answered_once(router.current_event, redeem)
@@ -70,7 +72,7 @@ def redeem_code(store_hash: str, body: Annotated[RedeemRequest, Body()]) -> Resp
 
 @router.delete(REDEMPTION, summary="Roll Back A Redemption", responses=answers(204, None, *READ_ERRORS[:-1]))
 def roll_back_redemption(store_hash: str, redemption_id: str) -> Response[Any]:
-    redemptions.roll_back(repositories().redemptions, store_hash, redemption_id, _now(), admitted)
+    redemptions.roll_back(repositories().redemptions, store_hash, redemption_id, _now(), event_bus(), admitted)
     return no_content()
 
 

@@ -20,6 +20,7 @@ from couponmint.logic.redemptions import (
     redemption_id,
     uses_left,
 )
+from couponmint.models.events import code_redeemed, redemption_rolled_back
 from couponmint.models.redemptions import (
     CodeState,
     RedeemRequest,
@@ -34,7 +35,7 @@ from couponmint.models.redemptions import (
 )
 from couponmint.observability import logger
 from couponmint.service import formats
-from couponmint.service.ports import CodeStore, PromotionStore, RedemptionStore
+from couponmint.service.ports import CodeStore, EventPublisher, PromotionStore, RedemptionStore
 
 # Waits for the request's count against the store's quota (admission counts it while the code is read) and
 # refuses past it: called after the reads, before anything is decided or written.
@@ -102,10 +103,12 @@ def redeem(
     store_hash: str,
     request: RedeemRequest,
     now: datetime,
+    events: EventPublisher,
     admitted: Admitted = _counted,
 ) -> tuple[RedemptionResponse, bool]:
     """Redeem the code for the order: (the redemption, True) when made now; (the order's redemption, False) when
-    it was made before (a retry counts once). Raises RedemptionRefused (nothing written) or NotFound."""
+    it was made before (a retry counts once, and publishes its event again: see `published` below). Raises
+    RedemptionRefused (nothing written) or NotFound."""
     reading = formats.read_code(promotions, store_hash, request.code)
     state = None if reading.malformed else redemptions.read_code(store_hash, reading.candidates, None)
     admitted()
@@ -131,6 +134,7 @@ def redeem(
         existing = redemptions.get(store_hash, wanted.redemption_id)
         if existing is None:
             raise RedemptionRefused(early, REFUSALS[early])
+        published(events, existing)
         return _answer(existing, code.current_uses, code.max_uses), False
     if not code.max_uses and not code.use_shards:
         shards = redemptions.spread_uses(code)
@@ -147,21 +151,32 @@ def redeem(
         raise RedemptionRefused(outcome.refused, REFUSALS[outcome.refused])
     assert outcome.record is not None
     if outcome.created:
-        redemption_created(outcome.record)
+        logger.info("redemption created", extra=_fields(outcome.record))
+    published(events, outcome.record)
     counted = code.current_uses + (1 if outcome.created else 0)
     return _answer(outcome.record, counted, code.max_uses), outcome.created
 
 
 def roll_back(
-    redemptions: RedemptionStore, store_hash: str, raw_id: str, now: datetime, admitted: Admitted = _counted
+    redemptions: RedemptionStore,
+    store_hash: str,
+    raw_id: str,
+    now: datetime,
+    events: EventPublisher,
+    admitted: Admitted = _counted,
 ) -> None:
     """Give the redemption's use back, once however often asked; NotFound for an unknown id."""
     record = redemptions.get(store_hash, raw_id) if code_id_of(raw_id) is not None else None
     admitted()
     if record is None:
         raise NotFound(f"redemption {raw_id} does not exist")
-    if record.status is RedemptionStatus.REDEEMED and redemptions.roll_back(record, now):
-        redemption_rolled_back(record.model_copy(update={"status": RedemptionStatus.ROLLED_BACK, "rolled_back": now}))
+    if record.status is RedemptionStatus.REDEEMED:
+        if redemptions.roll_back(record, now):
+            record = record.model_copy(update={"status": RedemptionStatus.ROLLED_BACK, "rolled_back": now})
+            logger.info("redemption rolled back", extra=_fields(record))
+        else:  # rolled back by a request racing this one: its state is read again for the event
+            record = redemptions.get(store_hash, raw_id) or record
+    published(events, record)
 
 
 def list_redemptions(
@@ -186,29 +201,30 @@ def list_redemptions(
     )
 
 
-# ---------------------------------------------------------------- where a redemption happens
-# The two places a redemption is made or rolled back, each called once per change that happened: never for a retry
-# that found the order's redemption, nor for a rollback that found it rolled back already. Webhook events
-# (`store/promotion/code/redeemed`, `store/promotion/code/redemption/rolled_back`) are published from here. They
-# run after the write: a crash in between loses the call, not the redemption.
-def redemption_created(record: RedemptionRecord) -> None:
-    logger.info(
-        "redemption created",
-        store_hash=record.store_hash,
-        redemption_id=record.redemption_id,
-        code_id=record.code_id,
-        promotion_id=record.promotion_id,
-    )
+# ---------------------------------------------------------------- events
+# Webhook events (`store/promotion/code/redeemed`, `store/promotion/code/redemption/rolled_back`) are published
+# after the write that made them happen. Their ids derive from the redemption's id (models/events.py), and a
+# request that finds the change made already (a retry of the same order, a second rollback) publishes the same
+# event again: so a crash between the write and PutEvents loses no event once the client retries, and the delivery
+# function, which fans out each event id once, sends no hook a second copy.
+def published(events: EventPublisher, record: RedemptionRecord) -> None:
+    if record.status is RedemptionStatus.ROLLED_BACK:
+        events.publish(
+            redemption_rolled_back(
+                record.store_hash, record.redemption_id, record.promotion_id, record.rolled_back or record.created
+            )
+        )
+    else:
+        events.publish(code_redeemed(record.store_hash, record.redemption_id, record.promotion_id, record.created))
 
 
-def redemption_rolled_back(record: RedemptionRecord) -> None:
-    logger.info(
-        "redemption rolled back",
-        store_hash=record.store_hash,
-        redemption_id=record.redemption_id,
-        code_id=record.code_id,
-        promotion_id=record.promotion_id,
-    )
+def _fields(record: RedemptionRecord) -> dict[str, object]:
+    return {
+        "store_hash": record.store_hash,
+        "redemption_id": record.redemption_id,
+        "code_id": record.code_id,
+        "promotion_id": record.promotion_id,
+    }
 
 
 def _promotion_refusal(state: CodeState, now: datetime) -> Reason | None:
