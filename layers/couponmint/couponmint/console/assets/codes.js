@@ -1,8 +1,9 @@
-// A promotion's codes: newest first, a page at a time by the API's cursor links, searched by code, deleted.
+// A promotion's codes: newest first, a page at a time by the API's cursor links, searched by code, deleted; each
+// with its uses out of its limit and a "Redemptions" button that lists them below the table.
 
 import { call } from "./api.js";
 import { announce, busy, clearProblems, field, formatNumber, formatTime, h } from "./dom.js";
-import { redemptionsAvailable, redemptionsButton, redemptionsPlace } from "./redemptions.js";
+import { forgetRedemptions, redemptionsButton, redemptionsPlace } from "./redemptions.js";
 
 const PAGE_SIZE = 50;
 
@@ -33,8 +34,7 @@ export function codesSection(promotion, ctx) {
     const answer = await call("GET", `${base}${nextQuery}`, { signal: ctx.signal });
     query = nextQuery;
     const { data, meta } = answer.body;
-    const showRedemptions = data.length ? await redemptionsAvailable(promotion.id, data[0].id, ctx) : false;
-    table.replaceChildren(data.length ? codeTable(data, showRedemptions) : h("p", {}, emptyText()));
+    table.replaceChildren(data.length ? codeTable(data) : h("p", {}, emptyText()));
     summary.textContent = searched === null ? pageSummary(meta, data.length) : "";
     const links = meta.cursor_pagination?.links ?? {};
     const turns = [
@@ -49,9 +49,9 @@ export function codesSection(promotion, ctx) {
     return searched === null ? "No codes yet." : `No code ${searched} in this promotion.`;
   }
 
-  function codeTable(codes, showRedemptions) {
-    const headers = [canWrite ? "Select" : null, "Code", "Uses", "Uses per customer", "Created",
-      showRedemptions ? "Redemptions" : null].filter(Boolean);
+  function codeTable(codes) {
+    const headers = [canWrite ? "Select" : null, "Code", "Uses", "Uses per customer", "Created", "Redemptions"]
+      .filter(Boolean);
     return h("table", { class: "codes" },
       h("caption", { class: "visually-hidden" }, `Codes of ${promotion.name}`),
       h("thead", {}, h("tr", {}, headers.map((title) => h("th", { scope: "col" }, title)))),
@@ -62,7 +62,7 @@ export function codesSection(promotion, ctx) {
         h("td", { class: "number" }, usesOf(code.current_uses, code.max_uses)),
         h("td", { class: "number" }, limitOf(code.max_uses_per_customer)),
         h("td", {}, formatTime(code.created)),
-        showRedemptions ? h("td", {}, redemptionsButton(promotion, code, ctx, redemptions)) : null))));
+        h("td", {}, redemptionsButton(promotion, code, ctx, redemptions))))));
   }
 
   async function turn(link) {
@@ -104,6 +104,7 @@ export function codesSection(promotion, ctx) {
       try {
         await call("DELETE", `${base}?id:in=${ids.join(",")}`, { signal: ctx.signal });
         announce(`Deleted ${formatNumber(ids.length)} ${ids.length === 1 ? "code" : "codes"}.`);
+        forgetRedemptions(redemptions, ids);
         await load();
       } catch (error) {
         ctx.failed(error, section);
