@@ -29,14 +29,14 @@ def api(stack: LocalStack, method: str, path: str, **kwargs: Any) -> requests.Re
     return requests.request(method, stack.v3_url(path), headers=headers, timeout=60, **kwargs)
 
 
-def new_bulk_promotion(stack: LocalStack, name: str, codes: int = 0) -> int:
-    """A new COUPON/BULK promotion, with `codes` codes generated (at most 250)."""
+def new_bulk_promotion(stack: LocalStack, name: str, codes: int = 0, **codegen: Any) -> int:
+    """A new COUPON/BULK promotion, with `codes` codes generated (at most 250), of codegen's fields if given."""
     body = {"name": name, "redemption_type": "COUPON", "coupon_type": "BULK", "rules": [{"action": {}}]}
     answer = api(stack, "POST", "promotions", json=body)
     assert answer.status_code == 201, answer.text
     promotion_id = int(answer.json()["data"]["id"])
     if codes:
-        made = api(stack, "POST", f"promotions/{promotion_id}/codegen", json={"batch_size": codes})
+        made = api(stack, "POST", f"promotions/{promotion_id}/codegen", json={"batch_size": codes, **codegen})
         assert made.status_code == 201, made.text
     return promotion_id
 
@@ -50,3 +50,17 @@ def stored_codes(stack: LocalStack, promotion_id: int) -> list[str]:
         codes += [item["code"] for item in page["data"]]
         query = page["meta"]["cursor_pagination"]["links"].get("next")
     return codes
+
+
+def redeem(stack: LocalStack, code: str, customer: str, order_id: str) -> dict[str, Any]:
+    """Redeem a code for an order, as a checkout would; the redemption made."""
+    body = {"code": code, "customer": customer, "order_id": order_id}
+    answer = api(stack, "POST", "promotions/codes/redemptions", json=body)
+    assert answer.status_code == 201, answer.text
+    return dict(answer.json()["data"])
+
+
+def roll_back(stack: LocalStack, redemption_id: str) -> None:
+    """Roll a redemption back, as a cancelled order would."""
+    answer = api(stack, "DELETE", f"promotions/codes/redemptions/{redemption_id}")
+    assert answer.status_code == 204, answer.text

@@ -13,7 +13,15 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.base_path_proxy import under_base_path
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_steps import api, new_bulk_promotion, open_promotion, sign_in, stored_codes
+from tests.e2e.console_steps import (
+    api,
+    new_bulk_promotion,
+    open_promotion,
+    redeem,
+    roll_back,
+    sign_in,
+    stored_codes,
+)
 
 pytest_plugins = ["tests.e2e.console_browser"]
 
@@ -197,6 +205,60 @@ def test_console_delete_removes_the_selected_code(page: Page, stack: LocalStack)
     # Then it leaves the table and the store; the others stay
     expect(page.get_by_role("table").get_by_role("code")).to_have_text(before[1:])
     assert stored_codes(stack, promotion_id) == before[1:]
+
+
+def test_console_redemptions_of_a_code_show_each_order_and_its_status(page: Page, stack: LocalStack) -> None:
+    # Given a code redeemed over the API for two orders, the first of them rolled back
+    promotion_id = new_bulk_promotion(stack, "Console redemptions", codes=2, max_uses=5)
+    code = stored_codes(stack, promotion_id)[0]
+    first = redeem(stack, code, "ann@example.com", "order-1001")
+    redeem(stack, code, "bob@example.com", "order-1002")
+    roll_back(stack, first["id"])
+    sign_in(page, stack)
+    # When the marketer opens the promotion
+    open_promotion(page, stack, promotion_id)
+    codes = page.get_by_role("table", name="Codes of Console redemptions")
+    row = codes.get_by_role("row", name=re.compile(code))
+    # Then the codes table shows the code used once (the rolled back use given back), out of its 5
+    expect(row).to_contain_text("1 / 5")
+    # When they click Redemptions for that code
+    row.get_by_role("button", name="Redemptions").click()
+    # Then both orders are listed newest first, with their customers and statuses
+    expect(page.get_by_role("heading", name=f"Redemptions of {code}")).to_be_focused()
+    redemptions = page.get_by_role("table", name=re.compile(f"^Redemptions of {code}"))
+    listed = redemptions.get_by_role("row").filter(has=page.get_by_role("cell"))
+    expect(listed).to_have_count(2)
+    expect(listed.nth(0)).to_contain_text(re.compile(r"bob@example\.com\s*order-1002\s*REDEEMED"))
+    expect(listed.nth(1)).to_contain_text(re.compile(r"ann@example\.com\s*order-1001\s*ROLLED_BACK"))
+    # And there is no more to show
+    expect(page.get_by_role("button", name="More", exact=True)).to_be_hidden()
+    # And another code, never redeemed, says so
+    other = stored_codes(stack, promotion_id)[1]
+    codes.get_by_role("row", name=re.compile(other)).get_by_role("button", name="Redemptions").click()
+    expect(page.get_by_text("Not redeemed yet.")).to_be_visible()
+    # And Close puts the list away, back to the codes
+    page.get_by_role("button", name="Close", exact=True).click()
+    expect(page.get_by_role("heading", name="Codes", exact=True)).to_be_focused()
+    expect(page.get_by_text("Not redeemed yet.")).to_have_count(0)
+
+
+def test_console_redemptions_beyond_50_come_with_more(page: Page, stack: LocalStack) -> None:
+    # Given a code redeemed for 51 orders
+    promotion_id = new_bulk_promotion(stack, "Console many redemptions", codes=1, max_uses=0)
+    [code] = stored_codes(stack, promotion_id)
+    for order in range(51):
+        redeem(stack, code, f"customer-{order}", f"order-{order}")
+    sign_in(page, stack)
+    open_promotion(page, stack, promotion_id)
+    # When the marketer lists its redemptions
+    page.get_by_role("button", name=f"Redemptions of {code}").click()
+    listed = page.get_by_role("table", name=re.compile(f"^Redemptions of {code}")).get_by_role("cell", name="REDEEMED")
+    # Then the newest 50 are shown, and More shows the last one
+    expect(listed).to_have_count(50)
+    page.get_by_role("button", name="More", exact=True).click()
+    expect(listed).to_have_count(51)
+    expect(page.get_by_role("button", name="More", exact=True)).to_be_hidden()
+    expect(page.get_by_text("51 shown, newest first.")).to_be_visible()
 
 
 def test_console_read_only_token_sees_the_pages_without_write_actions(page: Page, stack: LocalStack) -> None:
