@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import LocalStack
-from tests.e2e.console_steps import new_bulk_promotion, open_promotion, sign_in
+from tests.e2e.console_steps import new_bulk_promotion, open_promotion, redeem, roll_back, sign_in, stored_codes
 
 pytest_plugins = ["tests.e2e.console_browser"]
 
@@ -54,3 +54,22 @@ def test_console_screenshots_of_each_main_page(page: Page, stack: LocalStack) ->
     expect(page.get_by_role("link", name="Download CSV")).to_be_visible(timeout=JOB_TIMEOUT_MS)
     page.get_by_role("heading", name="Bulk job progress").scroll_into_view_if_needed()
     page.screenshot(path=IMAGES / "console-job-completed.png", animations="disabled")
+
+
+def test_console_screenshot_of_a_codes_redemptions(page: Page, stack: LocalStack) -> None:
+    # Given a promotion's codes, one of them redeemed, rolled back (a cancelled order) and redeemed again
+    promotion_id = new_bulk_promotion(stack, "Spring sale", codes=6, max_uses=3, prefix="SPRING", delimiter="-")
+    code = stored_codes(stack, promotion_id)[1]
+    cancelled = redeem(stack, code, "ann@example.com", "100231")
+    roll_back(stack, cancelled["id"])
+    redeem(stack, code, "ann@example.com", "100245")
+    redeem(stack, code, "bob@example.com", "100262")
+    page.set_viewport_size({"width": 1100, "height": 760})
+    sign_in(page, stack)
+    # The promotion's codes and that code's redemptions
+    open_promotion(page, stack, promotion_id)
+    page.get_by_role("button", name=f"Redemptions of {code}").click()
+    expect(page.get_by_text("3 shown, newest first.")).to_be_visible()
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.mouse.move(0, 0)
+    page.screenshot(path=IMAGES / "console-redemptions.png", animations="disabled")
