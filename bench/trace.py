@@ -57,7 +57,7 @@ def serve(argv: list[str]) -> None:
 def _serve_traced(argv: list[str], out: Any) -> None:
     import boto3
 
-    from couponmint.service import generation, jobs
+    from couponmint.service import assembly, generation, jobs
     from couponmint_dev.local.iam.running import inherit_in_threads
 
     lock = threading.Lock()
@@ -136,7 +136,7 @@ def _serve_traced(argv: list[str], out: Any) -> None:
     inherit_in_threads()
     generation.run_batch_message = spanned("batch", generation.run_batch_message, lambda m: m.batch_id)
     jobs.plan_job = spanned("plan", jobs.plan_job, lambda m: m.job_id)
-    jobs.assemble_job = spanned("assemble", jobs.assemble_job, lambda m: m.job_id)
+    assembly.assemble_job = spanned("assemble", assembly.assemble_job, lambda m: f"{m.job_id}/{m.part or 0}")
     boto3.setup_default_session()
     assert boto3.DEFAULT_SESSION is not None
     boto3.DEFAULT_SESSION.events.register("before-parameter-build", call_starts)

@@ -1,7 +1,7 @@
 """GeneratorFunction and JobFunction: Powertools batch processor wiring only (SQS, ReportBatchItemFailures).
 
 Both lanes run this handler: the interactive lane gets codegen requests' batches, the job lane bulk jobs'
-batches, their start and their assembly; whatever a job's batch queues next goes to the job lane.
+batches, their start and their assembly (in parts); whatever a job's batch queues next goes to the job lane.
 """
 
 from typing import Any
@@ -15,7 +15,7 @@ from couponmint.config import get_settings
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, GenerateBatchRecord, PlanJobMessage
 from couponmint.models.records import BatchStatus
 from couponmint.observability import logger, metrics, tracer
-from couponmint.service import generation, jobs
+from couponmint.service import assembly, generation, jobs
 
 # Report every failed record, even when all of them failed, rather than raising: Lambda then retries
 # exactly those messages, and the local poller sees the same answer.
@@ -42,9 +42,17 @@ def record_handler(record: GenerateBatchRecord) -> None:
                 # Counted by the delivery that finished the batch only, not again on a redelivery.
                 metrics.add_metric(name="CodesGenerated", unit=MetricUnit.Count, value=len(outcome.batch.codes))
         case PlanJobMessage() as message:
-            jobs.plan_job(stores.jobs, stores.batches, job_queue(), message)
+            jobs.plan_job(stores.jobs, stores.batches, job_queue(), message, window=get_settings().job_window)
         case AssembleJobMessage() as message:
-            jobs.assemble_job(stores.jobs, stores.batches, export_store(), message, events=event_bus())
+            assembly.assemble_job(
+                stores.jobs,
+                stores.batches,
+                export_store(),
+                job_queue(),
+                message,
+                batches_per_part=get_settings().assembly_batches_per_part,
+                events=event_bus(),
+            )
 
 
 @logger.inject_lambda_context

@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from couponmint.adapters.factory import repositories
+from couponmint.adapters.jobs import JobRepository
 from couponmint.models.jobs import JobRequest, JobStatus
 from couponmint.models.messages import AssembleJobMessage
 from couponmint.service import jobs
@@ -72,37 +73,57 @@ def test_iam_codegen_is_refused_when_the_api_may_not_send_to_the_queue(
     ]
 
 
-def test_iam_job_lane_may_abort_the_upload_of_a_failed_assembly_which_s3_crud_policy_does_not_allow(
-    resources: LocalResources, store: Store
+def test_iam_job_lane_may_abort_the_upload_of_a_losing_assembly_start_which_s3_crud_policy_does_not_allow(
+    resources: LocalResources, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a job ready to assemble whose batches exist nowhere (so assembling fails and aborts its upload)
+    # Given jobs ready to assemble, whose assembly's start loses the race to record its upload (another delivery
+    # records one first), so that it aborts its own
     stores = repositories()
-    job, _ = jobs.start_job(
-        stores.promotions,
-        stores.jobs,
-        _NoQueue(),
-        store.store_hash,
-        1,
-        JobRequest(quantity=10),  # type: ignore[arg-type]
-    )
-    stores.jobs.move(store.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.QUEUED})
+    real_record = JobRepository.record_upload
+
+    def recorded_by_another_delivery_first(self: JobRepository, job: Any, upload_id: str, part_batches: int) -> bool:
+        real_record(self, job, "another-delivery", part_batches)
+        return real_record(self, job, upload_id, part_batches)
+
+    monkeypatch.setattr(JobRepository, "record_upload", recorded_by_another_delivery_first)
+
+    def ready_job() -> str:
+        job, _ = jobs.start_job(
+            stores.promotions,
+            stores.jobs,
+            _NoQueue(),
+            store.store_hash,
+            1,
+            JobRequest(quantity=10),  # type: ignore[arg-type]
+        )
+        stores.jobs.move(store.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.QUEUED})
+        return job.job_id
+
     job_lane = load_handler(TEMPLATE, "JobFunction")
-    assemble = sqs_event(AssembleJobMessage(store_hash=store.store_hash, job_id=job.job_id).model_dump_json())
+    first_job, second_job = ready_job(), ready_job()
     # And template.yaml with S3CrudPolicy in place of the job lane's S3 statement
     policies = load_template(TEMPLATE)["Resources"]["JobFunction"]["Properties"]["Policies"]
     crud = {"S3CrudPolicy": {"BucketName": {"Ref": "ExportBucket"}}}
     former = template_where("JobFunction", [*(without_s3(p) for p in policies), crud])
-    # When the job lane assembles it under each policy
+    # When the job lane starts each assembly, one under each policy
+    assemble = {
+        job_id: sqs_event(AssembleJobMessage(store_hash=store.store_hash, job_id=job_id).model_dump_json())
+        for job_id in (first_job, second_job)
+    }
     with judged_against(resources, former) as under_crud:
-        first = job_lane(assemble, local_context("JobFunction"))
+        first = job_lane(assemble[first_job], local_context("JobFunction"))
     with judged_against(resources, load_template(TEMPLATE)) as under_template:
-        second = job_lane(assemble, local_context("JobFunction"))
-    # Then both fail the message, but only S3CrudPolicy refused the abort (which on AWS hid the real error)
-    assert first["batchItemFailures"] == second["batchItemFailures"] == [{"itemIdentifier": "message-0"}]
-    export = f"arn:aws:s3:::{resources.buckets['ExportBucket']}/exports/{store.store_hash}/1/jobs/{job.job_id}.csv"
+        second = job_lane(assemble[second_job], local_context("JobFunction"))
+    # Then only S3CrudPolicy refused the abort (on AWS, the message would fail and its upload stay open a day)
+    assert first["batchItemFailures"] == [{"itemIdentifier": "message-0"}]
+    assert second["batchItemFailures"] == []
+    bucket = resources.buckets["ExportBucket"]
+    export = f"arn:aws:s3:::{bucket}/exports/{store.store_hash}/1/jobs/{first_job}.csv"
     assert [(v.action, v.resource) for v in under_crud.violations()] == [("s3:AbortMultipartUpload", export)]
     assert under_template.violations() == []
-    stores.jobs.move(store.store_hash, job.job_id, JobStatus.CANCELLED, set(JobStatus))
+    # Cancelled, the part messages the second start sent are ignored by whichever test's job lane takes them.
+    for job_id in (first_job, second_job):
+        stores.jobs.move(store.store_hash, job_id, JobStatus.CANCELLED, set(JobStatus))
 
 
 class _NoQueue:

@@ -1,13 +1,14 @@
 """In-memory implementations of the services' ports (service/ports.py), for fast unit tests of their decisions."""
 
-from collections.abc import Callable, Sequence
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel
 
-from couponmint.errors import CodesTaken
+from couponmint.errors import CodesTaken, UploadGone
 from couponmint.models.codegen import CodeFormat
 from couponmint.models.jobs import JobRecord, JobStatus
 from couponmint.models.records import BatchRecord, BatchStatus, CodeRecord, PromotionRecord
@@ -56,8 +57,26 @@ class FakeJobs:
         stored = self.jobs[job.job_id]
         if stored.status is not JobStatus.COMPLETED:
             return False
-        self.jobs[job.job_id] = stored.model_copy(update={"status": JobStatus.ASSEMBLING, "error": reason})
+        forgotten = {"assembly_upload_id": None, "assembly_part_batches": None, "assembly_parts": None}
+        update = {"status": JobStatus.ASSEMBLING, "error": reason, "export_key": None, **forgotten}
+        self.jobs[job.job_id] = stored.model_copy(update=update)
         return True
+
+    def record_upload(self, job: JobRecord, upload_id: str, part_batches: int) -> bool:
+        stored = self.jobs[job.job_id]
+        if stored.status is not JobStatus.ASSEMBLING or stored.assembly_upload_id is not None:
+            return False
+        update = {"assembly_upload_id": upload_id, "assembly_part_batches": part_batches, "assembly_parts": {}}
+        self.jobs[job.job_id] = stored.model_copy(update=update)
+        return True
+
+    def record_part(self, job: JobRecord, upload_id: str, number: int, etag: str) -> JobRecord | None:
+        stored = self.jobs[job.job_id]
+        if stored.status is not JobStatus.ASSEMBLING or stored.assembly_upload_id != upload_id:
+            return None
+        parts = {**(stored.assembly_parts or {}), number: etag}
+        self.jobs[job.job_id] = stored.model_copy(update={"assembly_parts": parts})
+        return self.jobs[job.job_id]
 
     def release(self, job: JobRecord, count: int) -> range:
         stored = self.jobs[job.job_id]
@@ -165,7 +184,15 @@ class FakePromotions:
 
 @dataclass
 class FakeExports:
+    """S3 in memory, multipart uploads included: parts but the last must hold `min_part_bytes` (S3's 5 MiB unless
+    a test lowers it), a part uploaded again replaces itself, a completed or aborted upload takes no more parts."""
+
     objects: dict[str, bytes] = field(default_factory=dict)
+    uploads: dict[str, dict[int, bytes]] = field(default_factory=dict)
+    started: list[str] = field(default_factory=list)
+    aborted: list[str] = field(default_factory=list)
+    completions: int = 0
+    min_part_bytes: int = 5 * 1024 * 1024
 
     def put_csv(self, key: str, body: bytes) -> None:
         self.objects[key] = body
@@ -173,11 +200,45 @@ class FakeExports:
     def exists(self, key: str) -> bool:
         return key in self.objects
 
-    def assemble_csv(self, key: str, part_keys: Sequence[str], rebuild: Callable[[str], bytes]) -> None:
-        self.objects[key] = b"".join(self.objects.get(part) or rebuild(part) for part in part_keys)
+    def read_all(self, keys: Sequence[str], rebuild: Callable[[str], bytes]) -> list[bytes]:
+        return [self.objects[key] if key in self.objects else rebuild(key) for key in keys]
+
+    def start_upload(self, key: str) -> str:
+        upload_id = f"upload-{len(self.started) + 1}"
+        self.started.append(upload_id)
+        self.uploads[upload_id] = {}
+        return upload_id
+
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+        if upload_id not in self.uploads:
+            raise UploadGone(upload_id)
+        self.uploads[upload_id][number] = body
+        return _etag(body)
+
+    def complete_upload(self, key: str, upload_id: str, etags: Mapping[int, str]) -> None:
+        parts = self.uploads.pop(upload_id, None)
+        if parts is None:
+            if key in self.objects:
+                return
+            raise UploadGone(upload_id)
+        numbers = sorted(etags)
+        assert numbers == sorted(parts), f"parts recorded {numbers}, uploaded {sorted(parts)}"
+        assert all(_etag(parts[n]) == etags[n] for n in numbers), "an ETag does not match"
+        assert all(len(parts[n]) >= self.min_part_bytes for n in numbers[:-1]), "a part but the last is too small"
+        self.objects[key] = b"".join(parts[n] for n in numbers)
+        self.completions += 1
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        self.uploads.pop(upload_id, None)
+        self.aborted.append(upload_id)
 
     def download_url(self, key: str, expires_seconds: int) -> str:
         return f"https://exports.example/{key}"
+
+
+def _etag(body: bytes) -> str:
+    """S3's ETag of a part (an MD5 of its bytes: the bucket encrypts with SSE-S3)."""
+    return hashlib.md5(body, usedforsecurity=False).hexdigest()
 
 
 def job(status: JobStatus = JobStatus.RUNNING, **fields: Any) -> JobRecord:

@@ -8,7 +8,7 @@ import pytest
 from couponmint.models.codegen import CodegenRequest
 from couponmint.models.jobs import JobStatus
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, NewBatch
-from couponmint.service import generation, jobs, schedules
+from couponmint.service import assembly, generation, jobs, schedules
 from couponmint.service.schedules import GIVE_UP_AFTER
 from tests.unit.event_fakes import FakeEvents
 from tests.unit.fakes import FakeBatches, FakeExports, FakeJobs, FakePromotions, FakeQueue, job
@@ -21,10 +21,13 @@ def scopes(events: FakeEvents) -> list[str]:
 def test_assembled_job_is_published_completed_and_again_with_the_same_id_on_a_redelivery() -> None:
     # Given a job whose batches are all done (of 0 codes: its CSV is assembled from nothing)
     store, events = FakeJobs({"j": job(JobStatus.ASSEMBLING, batches_total=0, quantity=0)}), FakeEvents()
-    message = AssembleJobMessage(store_hash="s", job_id="j")
-    # When its assembly runs, and its message is delivered again
-    jobs.assemble_job(store, FakeBatches(), FakeExports(), message, events=events)
-    jobs.assemble_job(store, FakeBatches(), FakeExports(), message, events=events)
+    exports, queue = FakeExports(), FakeQueue()
+    # When its assembly starts and its one part runs, and that part's message is delivered again
+    assembly.assemble_job(store, FakeBatches(), exports, queue, AssembleJobMessage(store_hash="s", job_id="j"))
+    (part,) = queue.sent
+    assert isinstance(part, AssembleJobMessage)
+    assembly.assemble_job(store, FakeBatches(), exports, queue, part, events=events)
+    assembly.assemble_job(store, FakeBatches(), exports, queue, part, events=events)
     # Then it is COMPLETED, and published each time with one id and the job as subject
     assert store.jobs["j"].status is JobStatus.COMPLETED
     assert scopes(events) == ["store/promotion/codegen/job/completed"] * 2

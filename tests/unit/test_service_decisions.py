@@ -268,6 +268,19 @@ def test_plan_job_releases_one_window_once() -> None:
     assert sorted(batches.batches) == [job_batch_id("j", i) for i in range(JOB_WINDOW)]
 
 
+def test_plan_job_keeps_the_lanes_window_for_the_jobs_life() -> None:
+    # Given a queued job of 100 batches, and a job lane whose window is 40 (JobConcurrency)
+    store = FakeJobs({"j": job(status=JobStatus.QUEUED, quantity=25_000, batches_total=100)})
+    batches, queue = FakeBatches(), FakeQueue()
+    # When it starts, and its first batch finishes
+    jobs.plan_job(store, batches, queue, PlanJobMessage(store_hash="s", job_id="j"), window=40)
+    store.jobs["j"] = store.jobs["j"].model_copy(update={"batches_done": 1})
+    jobs.after_batch(store, batches, queue, batch("j-00000", BatchStatus.DONE, job_id="j"))
+    # Then 40 batches are released at once, the job records its window, and the next release keeps 40 in flight
+    assert store.jobs["j"].window == 40
+    assert [m.batch_id for m in queue.sent] == [job_batch_id("j", i) for i in range(41)]
+
+
 def test_after_batch_releases_the_next_batch_until_none_is_left() -> None:
     # Given a running job of 4 batches, all released, 3 finished
     store = FakeJobs({"j": job(batches_released=4, batches_done=3)})

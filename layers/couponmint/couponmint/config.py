@@ -11,6 +11,9 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from couponmint.logic.assembly import BATCHES_PER_PART
+from couponmint.models.jobs import JOB_WINDOW
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="COUPONMINT_", extra="ignore")
@@ -28,6 +31,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # The generation queue's maxReceiveCount (template.yaml passes the same parameter to both).
     max_receive_count: int = Field(default=5, ge=1)
+    # Batches of one job in flight at once (JobFunction: template.yaml sets it to JobConcurrency, so that one job
+    # can fill the job lane); recorded on the job when it starts running.
+    job_window: int = Field(default=JOB_WINDOW, ge=1, le=1000)
+    # Batches a part of a job's CSV holds (JobFunction); every part but the last must reach S3's 5 MiB, which
+    # the default guarantees (logic/assembly.py). Tests lower it to assemble small jobs from several parts.
+    assembly_batches_per_part: int = Field(default=BATCHES_PER_PART, ge=1)
     # Lifetime of presigned export URLs, in seconds.
     presign_seconds: int = Field(default=3600, gt=0, le=7 * 24 * 3600)
     # Stores' schedules (ApiFunction only): the EventBridge Scheduler group, its target (SchedulerFunction), the

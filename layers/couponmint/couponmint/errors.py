@@ -87,6 +87,10 @@ class BatchMissing(Exception):
     """A message names a batch that does not exist (never retried into success)."""
 
 
+class UploadGone(Exception):
+    """A multipart upload no longer takes parts: it was completed (or aborted) meanwhile."""
+
+
 class CodeBusy(Exception):
     """A code's counters stayed contended (transaction conflicts, throttling) through every retry."""
 

@@ -2,20 +2,17 @@
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from couponmint.errors import UploadGone
 from couponmint.models.records import BatchRecord, CodeRecord
 
 CSV_HEADER = ("code", "max_uses", "max_uses_per_customer", "created")
 
-
-# S3 multipart parts must be at least 5 MiB (but the last): parts of 8 MiB keep memory flat and calls few.
-PART_BYTES = 8 * 1024 * 1024
-# Batch CSVs read at once while assembling, and how many are read ahead of the one being appended.
+# Batch CSVs read at once while assembling a part of a job's CSV.
 READERS = 16
-READ_WINDOW = 256
 
 
 def job_export_key(store_hash: str, promotion_id: int, job_id: str) -> str:
@@ -61,46 +58,50 @@ class ExportStore:
     def read(self, key: str) -> bytes:
         return bytes(self._s3.get_object(Bucket=self._bucket, Key=key)["Body"].read())
 
-    def assemble_csv(self, key: str, part_keys: Sequence[str], rebuild: Callable[[str], bytes]) -> None:
-        """One CSV from many, streamed into a multipart upload: one header, then every part's rows in order.
+    def read_all(self, keys: Sequence[str], rebuild: Callable[[str], bytes]) -> list[bytes]:
+        """The objects `keys`, in order, read READERS at a time (a batch CSV is ~13 KB: reading them one after
+        another would spend a part's time waiting on round trips). One that is missing (expired, lost) is made
+        again by `rebuild(key)`, so S3 only ever holds what DynamoDB can give again."""
 
-        Parts are read READERS at a time (a part is ~10 KB: reading them one after another would spend a
-        million codes' assembly waiting on 4,000 round trips). A part that is missing (expired, lost) is made
-        again by `rebuild(part_key)`, so S3 only ever holds what DynamoDB can give again. Memory holds one
-        8 MiB upload part and a window of read parts, whatever the number of codes.
-        """
-        upload = self._s3.create_multipart_upload(Bucket=self._bucket, Key=key, ContentType="text/csv")
-        parts: list[dict[str, object]] = []
-        buffer = bytearray(",".join(CSV_HEADER).encode() + b"\n")
-
-        def flush() -> None:
-            number = len(parts) + 1
-            answer = self._s3.upload_part(
-                Bucket=self._bucket, Key=key, UploadId=upload["UploadId"], PartNumber=number, Body=bytes(buffer)
-            )
-            parts.append({"PartNumber": number, "ETag": answer["ETag"]})
-            buffer.clear()
-
-        def read_or_rebuild(part_key: str) -> bytes:
+        def read_or_rebuild(key: str) -> bytes:
             try:
-                return self.read(part_key)
+                return self.read(key)
             except self._s3.exceptions.NoSuchKey:
-                return rebuild(part_key)
+                return rebuild(key)
 
+        with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="assemble") as readers:
+            return list(readers.map(read_or_rebuild, keys))
+
+    def start_upload(self, key: str) -> str:
+        """Open a multipart upload of a CSV to `key`; its upload id."""
+        answer = self._s3.create_multipart_upload(Bucket=self._bucket, Key=key, ContentType="text/csv")
+        return str(answer["UploadId"])
+
+    def upload_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
+        """Upload part `number` (again, if it was: S3 keeps the last); its ETag. UploadGone when the upload was
+        completed or aborted meanwhile."""
         try:
-            with ThreadPoolExecutor(max_workers=READERS, thread_name_prefix="assemble") as readers:
-                for start in range(0, len(part_keys), READ_WINDOW):
-                    for rows in readers.map(read_or_rebuild, part_keys[start : start + READ_WINDOW]):
-                        buffer += rows[rows.index(b"\n") + 1 :]
-                        if len(buffer) >= PART_BYTES:
-                            flush()
-            flush()
-            self._s3.complete_multipart_upload(
-                Bucket=self._bucket, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": parts}
+            answer = self._s3.upload_part(
+                Bucket=self._bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
             )
-        except Exception:
-            self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload["UploadId"])
-            raise
+        except self._s3.exceptions.NoSuchUpload as error:
+            raise UploadGone(upload_id) from error
+        return str(answer["ETag"])
+
+    def complete_upload(self, key: str, upload_id: str, etags: Mapping[int, str]) -> None:
+        """Complete the upload from its parts' ETags, in part order. A completion that happened already (another
+        delivery's) is not an error: the upload is gone and its object is there. UploadGone when neither is."""
+        parts = [{"PartNumber": number, "ETag": etags[number]} for number in sorted(etags)]
+        try:
+            self._s3.complete_multipart_upload(
+                Bucket=self._bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+            )
+        except self._s3.exceptions.NoSuchUpload as error:
+            if not self.exists(key):
+                raise UploadGone(upload_id) from error
+
+    def abort_upload(self, key: str, upload_id: str) -> None:
+        self._s3.abort_multipart_upload(Bucket=self._bucket, Key=key, UploadId=upload_id)
 
     def download_url(self, key: str, expires_seconds: int) -> str:
         return str(

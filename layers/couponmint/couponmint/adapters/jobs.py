@@ -73,12 +73,13 @@ class JobRepository:
 
     def reopen_assembly(self, job: JobRecord, reason: str) -> bool:
         """Move a COMPLETED job back to ASSEMBLING (its CSV is gone and will be made again), listed among the
-        open jobs again so the sweeper watches it; False when it is no longer COMPLETED."""
+        open jobs again so the sweeper watches it, its former upload forgotten so that a fresh assembly starts;
+        False when it is no longer COMPLETED."""
         created = _millis(job.created)
         return self._table.update_if(
             job_key(job.store_hash, job.job_id),
             UpdateExpression="SET #s = :assembling, #e = :reason, progressed = :now, gsi2pk = :open, gsi2sk = :created"
-            " REMOVE export_key",
+            " REMOVE export_key, assembly_upload_id, assembly_part_batches, assembly_parts",
             ConditionExpression="#s = :completed",
             ExpressionAttributeNames={"#s": "status", "#e": "error"},
             ExpressionAttributeValues={
@@ -90,6 +91,47 @@ class JobRepository:
                 ":created": created,
             },
         )
+
+    def record_upload(self, job: JobRecord, upload_id: str, part_batches: int) -> bool:
+        """Record the multipart upload an ASSEMBLING job's CSV is assembled in, and the batches a part holds,
+        unless one is recorded already (another delivery of the start won: False)."""
+        return self._table.update_if(
+            job_key(job.store_hash, job.job_id),
+            UpdateExpression="SET assembly_upload_id = :upload, assembly_part_batches = :per_part,"
+            " assembly_parts = :none, progressed = :now",
+            ConditionExpression="#s = :assembling AND attribute_not_exists(assembly_upload_id)",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={
+                ":upload": upload_id,
+                ":per_part": part_batches,
+                ":none": {},
+                ":assembling": JobStatus.ASSEMBLING.value,
+                ":now": _iso_now(),
+            },
+        )
+
+    def record_part(self, job: JobRecord, upload_id: str, number: int, etag: str) -> JobRecord | None:
+        """Record part `number`'s ETag (again, for a part uploaded again) if the job is still ASSEMBLING into
+        `upload_id`; the job as it is now, every part recorded so far included, or None when it moved on."""
+        try:
+            answer = self._table.resource.update_item(
+                Key=job_key(job.store_hash, job.job_id),
+                UpdateExpression="SET assembly_parts.#n = :etag, progressed = :now",
+                ConditionExpression="#s = :assembling AND assembly_upload_id = :upload",
+                ExpressionAttributeNames={"#s": "status", "#n": str(number)},
+                ExpressionAttributeValues={
+                    ":etag": etag,
+                    ":assembling": JobStatus.ASSEMBLING.value,
+                    ":upload": upload_id,
+                    ":now": _iso_now(),
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if is_condition_failure(error):
+                return None
+            raise
+        return _record(answer["Attributes"])
 
     def release(self, job: JobRecord, count: int) -> range:
         """Take the indexes of the job's next `count` batches to send, if it is RUNNING and nobody released any

@@ -13,7 +13,7 @@ from couponmint.api.paths import JOB, JOBS, job_location, promotion_id_of
 from couponmint.api.views import job_view, json_response
 from couponmint.logic.pagination import MAX_LIMIT
 from couponmint.models.jobs import JobCollection, JobRequest, JobResponse
-from couponmint.service import jobs
+from couponmint.service import assembly, jobs
 
 router = Router()
 
@@ -48,7 +48,7 @@ def list_jobs(
 ) -> Response[Any]:
     stores = repositories()
     shown, meta = jobs.list_jobs(stores.promotions, stores.jobs, store_hash, promotion_id_of(promotion_id), page, limit)
-    exported = [jobs.with_export(stores.jobs, export_store(), job_queue(), job) for job in shown]
+    exported = [assembly.with_export(stores.jobs, export_store(), job_queue(), job) for job in shown]
     return json_response(200, JobCollection(data=[job_view(job) for job in exported], meta=meta))
 
 
@@ -56,7 +56,7 @@ def list_jobs(
 def get_job(store_hash: str, promotion_id: str, job_id: str) -> Response[Any]:
     stores = repositories()
     job = jobs.find_job(stores.jobs, store_hash, promotion_id_of(promotion_id), job_id)
-    job = jobs.with_export(stores.jobs, export_store(), job_queue(), job)
+    job = assembly.with_export(stores.jobs, export_store(), job_queue(), job)
     return json_response(200, JobResponse(data=job_view(job)))
 
 

@@ -9,8 +9,9 @@ from pydantic import BaseModel, Field, StrictInt
 from couponmint.models.codegen import MAX_BATCH_SIZE, CodeFormat, GenerationRequest
 
 MAX_JOB_QUANTITY = 1_000_000
-# Batches of one job in flight at once: a job releases its next batch as one finishes, so another store's
-# job started meanwhile waits behind at most this many of its messages, not thousands.
+# Batches of one job in flight at once, unless the job lane's setting (config.job_window) says otherwise: a job
+# releases its next batch as one finishes, so another store's job started meanwhile waits behind at most this
+# many of its messages, not thousands.
 JOB_WINDOW = 20
 
 
@@ -45,7 +46,7 @@ class JobRecord(BaseModel):
     code_format: CodeFormat
     created: datetime
     batches_total: int
-    # Batches recorded and sent to the job lane so far; at most JOB_WINDOW more than `batches_done`.
+    # Batches recorded and sent to the job lane so far; at most `window` more than `batches_done`.
     batches_released: int = 0
     batches_done: int = 0
     generated: int = 0
@@ -58,6 +59,18 @@ class JobRecord(BaseModel):
     schedule_id: str | None = None
     # When the job last moved on (a batch finished or was released); the sweeper judges staleness from it.
     progressed: datetime | None = None
+    # Its window of batches in flight, recorded when it starts running (JOB_WINDOW for jobs recorded before).
+    window: int | None = None
+    # Its CSV's assembly: the multipart upload, the batches each part holds, and each uploaded part's ETag by
+    # part number (all three cleared when a lost CSV is assembled again).
+    assembly_upload_id: str | None = None
+    assembly_part_batches: int | None = None
+    assembly_parts: dict[int, str] | None = None
+
+    @property
+    def batches_in_flight(self) -> int:
+        """The most batches it keeps in flight at once."""
+        return self.window or JOB_WINDOW
 
     @property
     def last_progress(self) -> datetime:

@@ -45,13 +45,18 @@ class PlanJobMessage(BaseModel):
 
 
 class AssembleJobMessage(BaseModel):
-    """Asks the generator to assemble a finished job's CSV from its batches' exports."""
+    """Asks the job lane to assemble a finished job's CSV from its batches' exports: without `part`, to start
+    (open the multipart upload once and send a message for each part not yet uploaded); with `part`, to upload
+    that part of the upload `upload_id` (and, whoever records the last part, to complete the upload)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["assemble_job"] = "assemble_job"
     store_hash: Annotated[str, Field(min_length=1, max_length=64)]
     job_id: Annotated[str, Field(min_length=1, max_length=64)]
+    # S3 numbers a multipart upload's parts 1 to 10,000.
+    part: Annotated[StrictInt, Field(ge=1, le=10_000)] | None = None
+    upload_id: Annotated[str, Field(min_length=1, max_length=1024)] | None = None
 
 
 def _kind_of(message: Any) -> str:

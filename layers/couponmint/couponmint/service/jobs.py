@@ -1,6 +1,7 @@
-"""Bulk jobs: record, release 250-code batches a window at a time, finish, assemble one CSV, cancel.
+"""Bulk jobs: record, release 250-code batches a window at a time, finish (service/assembly.py makes the CSV),
+cancel.
 
-A job keeps at most JOB_WINDOW batches in flight: it starts with that many, and each batch that finishes
+A job keeps at most its window of batches in flight: it starts with that many, and each batch that finishes
 releases the next. A small job of another store started meanwhile therefore waits behind a window of this
 job's messages, not behind all of them.
 """
@@ -10,18 +11,17 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from couponmint.adapters.exports import batch_export_key, codes_csv, job_export_key
-from couponmint.errors import BatchMissing, NotAllowed, NotFound
+from couponmint.errors import NotAllowed, NotFound
 from couponmint.logic.pagination import offset_page
 from couponmint.models.codegen import CodeFormat
-from couponmint.models.events import job_completed, job_failed
+from couponmint.models.events import job_failed
 from couponmint.models.jobs import JOB_WINDOW, JobRecord, JobRequest, JobStatus, job_batch_id
 from couponmint.models.messages import AssembleJobMessage, GenerateBatchMessage, PlanJobMessage
 from couponmint.models.records import BatchRecord, BatchStatus
 from couponmint.observability import logger
 from couponmint.service.codegen import check_generation
 from couponmint.service.events import NO_EVENTS
-from couponmint.service.ports import BatchStore, EventPublisher, Exports, JobStore, PromotionStore, Queue
+from couponmint.service.ports import BatchStore, EventPublisher, JobStore, PromotionStore, Queue
 
 # Conditional releases tried before giving up to the sweeper (each failure means another caller released).
 RELEASE_ATTEMPTS = 5
@@ -66,18 +66,21 @@ def start_job(
     return job, True
 
 
-def plan_job(jobs: JobStore, batches: BatchStore, queue: Queue, message: PlanJobMessage) -> None:
-    """Start a recorded job: move it to RUNNING and release its first window of batches (once)."""
+def plan_job(
+    jobs: JobStore, batches: BatchStore, queue: Queue, message: PlanJobMessage, *, window: int = JOB_WINDOW
+) -> None:
+    """Start a recorded job: move it to RUNNING with its window of batches in flight (the job lane's setting,
+    kept for the job's life) and release its first window of batches (once)."""
     job = jobs.get(message.store_hash, message.job_id)
     if job is None or job.status.finished:
         return
-    jobs.move(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED})
+    jobs.move(job.store_hash, job.job_id, JobStatus.RUNNING, {JobStatus.QUEUED}, window=window)
     released = fill_window(jobs, batches, queue, job.store_hash, job.job_id)
     logger.info("job started", job_id=job.job_id, released=len(released), of=job.batches_total)
 
 
 def fill_window(jobs: JobStore, batches: BatchStore, queue: Queue, store_hash: str, job_id: str) -> range:
-    """Release batches until the job has JOB_WINDOW in flight (or none left), and send them.
+    """Release batches until the job has its window in flight (or none left), and send them.
 
     What is in flight follows from the job's counters (released less done), so calling this again (a
     redelivery, the sweeper) releases nothing more; a concurrent caller makes the conditional release fail, and
@@ -87,7 +90,7 @@ def fill_window(jobs: JobStore, batches: BatchStore, queue: Queue, store_hash: s
         job = jobs.get(store_hash, job_id)
         if job is None or job.status is not JobStatus.RUNNING:
             return range(0)
-        wanted = min(job.batches_total, job.batches_done + JOB_WINDOW) - job.batches_released
+        wanted = min(job.batches_total, job.batches_done + job.batches_in_flight) - job.batches_released
         if wanted <= 0:
             return range(0)
         released = jobs.release(job, wanted)
@@ -100,7 +103,7 @@ def fill_window(jobs: JobStore, batches: BatchStore, queue: Queue, store_hash: s
 def send_batches(batches: BatchStore, queue: Queue, job: JobRecord, indexes: Sequence[int]) -> None:
     """Record the job's batches `indexes` (unless recorded already) and send their messages to the job lane."""
     for index in indexes:
-        batches.put_once(_job_batch(job, index))
+        batches.put_once(job_batch(job, index))
     queue.send_many(
         [
             GenerateBatchMessage(store_hash=job.store_hash, promotion_id=job.promotion_id, batch_id=batch_id)
@@ -109,12 +112,8 @@ def send_batches(batches: BatchStore, queue: Queue, job: JobRecord, indexes: Seq
     )
 
 
-def _job_batches(job: JobRecord) -> list[BatchRecord]:
-    """The job's batches as planned (what their keys and sizes are; not read from the table)."""
-    return [_job_batch(job, index) for index in range(job.batches_total)]
-
-
-def _job_batch(job: JobRecord, index: int) -> BatchRecord:
+def job_batch(job: JobRecord, index: int) -> BatchRecord:
+    """The job's batch `index` as planned (its key and size; not read from the table)."""
     return BatchRecord(
         store_hash=job.store_hash,
         promotion_id=job.promotion_id,
@@ -165,62 +164,6 @@ def finish_job(jobs: JobStore, queue: Queue, job: JobRecord, *, events: EventPub
             events.publish(job_failed(job, datetime.now(UTC)))
     elif jobs.move(job.store_hash, job.job_id, JobStatus.ASSEMBLING, {JobStatus.RUNNING}, progressed=_now()):
         queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
-
-
-def assemble_job(
-    jobs: JobStore,
-    batches: BatchStore,
-    exports: Exports,
-    message: AssembleJobMessage,
-    *,
-    events: EventPublisher = NO_EVENTS,
-) -> None:
-    """Stream every batch's CSV, in order, into the job's one CSV; then the job is COMPLETED, and published.
-
-    A batch CSV that is missing is made again from the batch's record: DynamoDB decides, S3 is derived. A
-    message that finds its job COMPLETED already (redelivered after a crash) publishes it again (same event).
-    """
-    job = jobs.get(message.store_hash, message.job_id)
-    if job is not None and job.status is JobStatus.COMPLETED:
-        events.publish(job_completed(job, job.completed or datetime.now(UTC)))
-        return
-    if job is None or job.status is not JobStatus.ASSEMBLING:
-        return
-    key = job_export_key(job.store_hash, job.promotion_id, job.job_id)
-    parts = {batch_export_key(batch): batch.batch_id for batch in _job_batches(job)}
-
-    def rebuild(part_key: str) -> bytes:
-        batch = batches.get(job.store_hash, parts[part_key])
-        if batch is None or batch.status is not BatchStatus.DONE:
-            raise BatchMissing(parts[part_key])
-        logger.info("rebuilding a missing batch CSV", job_id=job.job_id, batch_id=batch.batch_id)
-        return codes_csv(batch.code_records())
-
-    exports.assemble_csv(key, list(parts), rebuild)
-    completed = datetime.now(UTC)
-    moved = jobs.move(
-        job.store_hash,
-        job.job_id,
-        JobStatus.COMPLETED,
-        {JobStatus.ASSEMBLING},
-        export_key=key,
-        completed=completed.isoformat(),
-        error=None,
-    )
-    if moved:
-        events.publish(job_completed(job, completed))
-    logger.info("job completed", job_id=job.job_id, codes=job.generated)
-
-
-def with_export(jobs: JobStore, exports: Exports, queue: Queue, job: JobRecord) -> JobRecord:
-    """The job as a client may see it: a COMPLETED job whose CSV is gone from S3 (an operator's deletion, a local
-    stack's restart) is assembled again from DynamoDB and shown ASSEMBLING meanwhile, never with a dead link."""
-    if job.status is not JobStatus.COMPLETED or job.export_key is None or exports.exists(job.export_key):
-        return job
-    if jobs.reopen_assembly(job, "its CSV was missing and is being made again"):
-        queue.send(AssembleJobMessage(store_hash=job.store_hash, job_id=job.job_id))
-        logger.info("job CSV missing, assembling again", job_id=job.job_id)
-    return jobs.get(job.store_hash, job.job_id) or job
 
 
 def find_job(jobs: JobStore, store_hash: str, promotion_id: int, job_id: str) -> JobRecord:
