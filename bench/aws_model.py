@@ -10,7 +10,7 @@ Inputs, and nothing typed in by hand:
   throughput of the table and its indexes; the job window and the batch size from the layer;
 - AWS's documented limits and list prices, and the latencies it assumes (bench/aws_facts.py).
 
-`python -m bench.aws_model [--codes 6250] [--warm WRU]` traces a job and prints the model; `make bench-quick`
+`python -m bench.aws_model [--codes 12500] [--warm WRU]` traces a job and prints the model; `make bench-quick`
 runs it and writes `aws_million_codes_s` and `aws_million_codes_usd` to bench/results/quick.json.
 """
 
@@ -23,9 +23,9 @@ from typing import Any
 from bench.aws_facts import LATENCIES, LIMITS, PRICES, latency_of
 from bench.aws_profile import BatchProfile, JobOnce, measure
 from bench.job_trace import trace_job
-from couponmint.adapters.exports import PART_BYTES, READERS
+from couponmint.adapters.exports import READERS
+from couponmint.logic.assembly import BATCHES_PER_PART
 from couponmint.models.codegen import MAX_BATCH_SIZE
-from couponmint.models.jobs import JOB_WINDOW
 from couponmint_dev.local.template import function_properties, load_template
 
 CODES = 1_000_000
@@ -34,9 +34,10 @@ SECONDS_TARGET = 60
 DOCUMENTED_WARM_WRU = 25_000
 # The client polls its job's progress this often (the API's cost and the job's last second).
 POLL_SECONDS = 1.0
-# What docs/scaling.md proposes to lift the ceilings that keep a million codes above a minute.
-PROPOSED = {"memory_mb": 1769, "job_concurrency": 40, "job_window": 40, "assembly_workers": 16}
-PROPOSED_TEXT = "JobFunction 1,769 MB, JobConcurrency and job window 40, the CSV assembled in 16 parallel parts"
+# The deployment before issue 12's changes (a cheap comparison): JobFunction at 1,024 MB, JobConcurrency and the
+# job window 20, the CSV assembled by one function in parts of 8 MiB.
+BEFORE = {"memory_mb": 1024, "job_concurrency": 20, "job_window": 20, "parallel_assembly": False}
+BEFORE_PART_BYTES = 8 * 1024 * 1024
 API_FUNCTION_SECONDS = 0.05
 
 
@@ -47,14 +48,15 @@ class Deployment:
     job_concurrency: int
     memory_mb: int
     esm_batch_size: int
-    job_window: int = JOB_WINDOW
+    # The job lane's window (COUPONMINT_JOB_WINDOW, which the template sets to JobConcurrency).
+    job_window: int
     batch_codes: int = MAX_BATCH_SIZE
     table_warm_wru: float = LIMITS["on_demand_start_wru"].value
     index_warm_wru: float = LIMITS["on_demand_start_wru"].value
     readers: int = READERS
-    part_bytes: int = PART_BYTES
-    # Functions assembling the job's CSV (the layer assembles it in one; see `PROPOSED`).
-    assembly_workers: int = 1
+    batches_per_part: int = BATCHES_PER_PART
+    # The CSV's parts assembled in parallel, one message each (the layer); False: by one function (before).
+    parallel_assembly: bool = True
 
     @classmethod
     def from_template(cls, table_warm_wru: float | None = None) -> "Deployment":
@@ -63,9 +65,12 @@ class Deployment:
         job_lane = function_properties(template, "JobFunction")
         (event,) = [e["Properties"] for e in job_lane["Events"].values() if e["Type"] == "SQS"]
         start = LIMITS["on_demand_start_wru"].value
+        window = job_lane["Environment"]["Variables"]["COUPONMINT_JOB_WINDOW"]
+        assert window == {"Ref": "JobConcurrency"}, f"the job window is no longer JobConcurrency: {window}"
         return cls(
             job_concurrency=int(parameters["JobConcurrency"]["Default"]),
-            memory_mb=int(job_lane.get("MemorySize", 128)),
+            job_window=int(parameters["JobConcurrency"]["Default"]),
+            memory_mb=int(job_lane.get("MemorySize", template["Globals"]["Function"].get("MemorySize", 128))),
             esm_batch_size=int(event.get("BatchSize", 10)),
             table_warm_wru=table_warm_wru or float(parameters["TableWarmWriteUnits"]["Default"]) or start,
             index_warm_wru=float(parameters["IndexWarmWriteUnits"]["Default"]) or start,
@@ -155,16 +160,7 @@ def estimate(batch: BatchProfile, job: JobOnce, deployment: Deployment, codes: i
         + job.start_cpu_seconds * cpu_scale
     )
     ramp = _ramp_loss(in_flight) if binding.name == "job lane" else 0.0
-    parts = math.ceil(batches * batch.csv_bytes / deployment.part_bytes) if batch.csv_bytes else 1
-    upload = deployment.part_bytes / 1e6 / LATENCIES["s3_upload_mb_per_second"].value + latency_of("s3.UploadPart")
-    workers = deployment.assembly_workers
-    assembly = (
-        delivery * (2 if workers > 1 else 1)
-        + math.ceil(batches / workers / deployment.readers) * latency_of("s3.GetObject")
-        + math.ceil(parts / workers) * upload
-        + 2 * latency_of("s3.CreateMultipartUpload")
-        + job.assembly_cpu_seconds_per_batch * batches / workers * cpu_scale
-    )
+    assembly, parts = _assembly(batch, job, deployment, batches)
     seconds = start + codes / rate + ramp + batch_seconds + assembly
     result = Estimate(
         codes,
@@ -182,6 +178,47 @@ def estimate(batch: BatchProfile, job: JobOnce, deployment: Deployment, codes: i
     return result
 
 
+def _assembly(batch: BatchProfile, job: JobOnce, deployment: Deployment, batches: int) -> tuple[float, int]:
+    """Seconds to assemble the job's CSV after its last batch, and the parts it is uploaded in."""
+    delivery = LATENCIES["esm_delivery"].value
+    cpu_per_batch = job.assembly_cpu_seconds_per_batch / deployment.vcpu_share
+    mb_per_second = LATENCIES["s3_upload_mb_per_second"].value
+    if not deployment.parallel_assembly:
+        # One function reads every batch CSV, READERS at once, and uploads 8 MiB parts as they fill.
+        parts = math.ceil(batches * batch.csv_bytes / BEFORE_PART_BYTES) if batch.csv_bytes else 1
+        upload = BEFORE_PART_BYTES / 1e6 / mb_per_second + latency_of("s3.UploadPart")
+        seconds = (
+            delivery
+            + math.ceil(batches / deployment.readers) * latency_of("s3.GetObject")
+            + parts * upload
+            + 2 * latency_of("s3.CreateMultipartUpload")
+            + cpu_per_batch * batches
+        )
+        return seconds, parts
+    # The start opens the upload, records it and sends the parts' messages; the parts run at once (as many as
+    # the lane runs), each reading its batches READERS at once, uploading and recording its part; the part that
+    # records the last completes the upload and the job.
+    parts = math.ceil(batches / deployment.batches_per_part)
+    largest = min(batches, deployment.batches_per_part)
+    start = (
+        delivery
+        + latency_of("s3.CreateMultipartUpload")
+        + latency_of("dynamodb.UpdateItem")
+        + math.ceil(parts / 10) * latency_of("sqs.SendMessageBatch")
+    )
+    part = (
+        delivery
+        + latency_of("dynamodb.GetItem")
+        + math.ceil(largest / deployment.readers) * latency_of("s3.GetObject")
+        + largest * cpu_per_batch
+        + largest * batch.csv_bytes / 1e6 / mb_per_second
+        + latency_of("s3.UploadPart")
+        + latency_of("dynamodb.UpdateItem")
+    )
+    complete = latency_of("s3.CompleteMultipartUpload") + latency_of("dynamodb.UpdateItem")
+    return start + math.ceil(parts / deployment.job_concurrency) * part + complete, parts
+
+
 def _ramp_loss(in_flight: float) -> float:
     """Seconds lost while the event source scales from 5 concurrent batches to `in_flight` (5 more a second)."""
     start, step = LIMITS["esm_start_concurrency"].value, LIMITS["esm_scale_per_second"].value
@@ -192,7 +229,7 @@ def _ramp_loss(in_flight: float) -> float:
 def _cost(
     result: Estimate, batch: BatchProfile, job: JobOnce, deployment: Deployment, batches: int, parts: int
 ) -> None:
-    invocations = batches / max(1.0, batch.messages_per_invocation) + 2
+    invocations = batches / max(1.0, batch.messages_per_invocation) + 2 + (parts if deployment.parallel_assembly else 0)
     api_requests = 1 + math.ceil(result.seconds / POLL_SECONDS)
     gb = deployment.memory_mb / 1024
     function_seconds = batches * result.batch_seconds + result.parts_seconds["start"] + result.parts_seconds["assembly"]
@@ -244,26 +281,28 @@ def report(batch: BatchProfile, job: JobOnce, scenarios: dict[str, Estimate]) ->
 
 
 def scenarios(batch: BatchProfile, job: JobOnce) -> dict[str, Estimate]:
-    """As deployed; with the documented warm throughput (the headline); and with the changes proposed in
-    docs/scaling.md (a what-if: the layer does not do them)."""
+    """As deployed; with the documented warm throughput (the headline); and, for comparison, that deployment
+    before issue 12's changes (JobFunction 1,024 MB, JobConcurrency and window 20, one function assembling)."""
     warmed = Deployment.from_template(table_warm_wru=DOCUMENTED_WARM_WRU)
     return {
         "the template's defaults": estimate(batch, job, Deployment.from_template()),
         f"defaults + warm throughput {DOCUMENTED_WARM_WRU:,} WRU/s": estimate(batch, job, warmed),
-        "what if (proposed): " + PROPOSED_TEXT: estimate(batch, job, replace(warmed, **PROPOSED)),
+        "before issue 12 (1,024 MB, window 20, assembled by one function), warm": estimate(
+            batch, job, replace(warmed, **BEFORE)
+        ),
     }
 
 
 def results(batch: BatchProfile, job: JobOnce) -> dict[str, Any]:
     """What quick.json records: the headline figures and the details they come from."""
     computed = scenarios(batch, job)
-    default, warmed, proposed = computed.values()
+    default, warmed, before = computed.values()
     return {
         "aws_million_codes_s": round(warmed.seconds, 1),
         "aws_million_codes_usd": round(warmed.usd, 3),
         "aws_million_codes_s_without_warm_throughput": round(default.seconds, 1),
         "aws_binding_ceiling": warmed.binding.name,
-        "aws_million_codes_s_proposed": round(proposed.seconds, 1),
+        "aws_million_codes_s_before": round(before.seconds, 1),
         "details": {
             "batch": asdict(batch),
             "job": asdict(job),
@@ -275,7 +314,7 @@ def results(batch: BatchProfile, job: JobOnce) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.aws_model", description=__doc__.splitlines()[0])
-    parser.add_argument("--codes", type=int, default=6_250, help="the traced job's size (> 20 batches)")
+    parser.add_argument("--codes", type=int, default=12_500, help="the traced job's size (> the window)")
     args = parser.parse_args(argv)
     batch, job = measure(trace_job(args.codes))
     print(report(batch, job, scenarios(batch, job)))

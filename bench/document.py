@@ -48,7 +48,7 @@ next while the ratios move much less. Repeats are summarised as median, min and 
   kernel's million codes), the stack, DynamoDB Local (a JVM, `-Xmx1g`, serial GC) and moto.
 - **Jobs** (`bench/jobs.py`): `POST .../codegen/jobs {"quantity": N}` polled to COMPLETED, against the floor's
   aggregate rate with 10 writers (the generator's concurrency); peak RSS sampled during each job.
-- **AWS model** (`bench/aws_model.py`): a job of 6,250 codes (25 batches, more than a job's window of 20) on a
+- **AWS model** (`bench/aws_model.py`): a job of 12,500 codes (50 batches, more than a job's window of 40) on a
   second stack, traced call by call (`bench/trace.py`) behind the partition model at a scale where it only
   counts; a steady batch's calls, CPU and units, and what a job costs once, are turned into a million codes'
   time and cost on AWS (scaling.md).

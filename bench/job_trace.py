@@ -34,7 +34,8 @@ TRACE_FILE = RESULTS / "trace-job.jsonl"
 RUN_FILE = RESULTS / "trace-job.json"
 # Far above anything the local stack writes: the model counts, it never throttles.
 COUNTING_SCALE = 1000
-DEFAULT_CODES = 6_250
+# More batches than a job keeps in flight (JobConcurrency, 40), so that batches release the next as on AWS.
+DEFAULT_CODES = 12_500
 STATS_URL = re.compile(r"stats: (http://\S+/_model/stats)")
 
 
