@@ -21,7 +21,7 @@ from couponmint.models.records import Scope
 from couponmint.service.accounts import authorize
 from couponmint_dev.local.http_api import MAX_PAYLOAD_BYTES, LocalApiServer, build_proxy_event
 from couponmint_dev.local.lambdas import FunctionSpec, LocalFunction, load_handler
-from couponmint_dev.local.poller import EventSourceConfig, SqsPoller, failed_message_ids
+from couponmint_dev.local.poller import LOCAL_WORKERS, EventSourceConfig, SqsPoller, failed_message_ids
 from couponmint_dev.local.resources import LocalResources, create_resources
 from couponmint_dev.local.seed import DEMO_STORE, seed_demo
 from couponmint_dev.local.services import LocalAws
@@ -348,6 +348,8 @@ def test_event_source_config_reads_the_template() -> None:
     assert config.batch_size == event["BatchSize"]
     assert config.report_batch_item_failures is True
     assert config.max_concurrency == event["ScalingConfig"]["MaximumConcurrency"]
+    # And JobFunction's cap of 40 (JobConcurrency) is held to the local stack's 20 workers a lane
+    assert EventSourceConfig.from_template(TEMPLATE, "JobFunction").max_concurrency == LOCAL_WORKERS == 20
 
 
 def test_failed_message_ids_treats_an_unknown_identifier_as_a_failed_batch() -> None:
