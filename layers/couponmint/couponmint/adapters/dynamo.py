@@ -1,6 +1,6 @@
 """What every repository shares: the table handle, DynamoDB's wire format, transactions and paged reads.
 
-Repositories take a `Table` (one per process, built by `adapters.factory`), so tests give them the local table.
+Repositories take a `Table` (one per thread, built by `adapters.factory`), so tests give them the local table.
 """
 
 import random

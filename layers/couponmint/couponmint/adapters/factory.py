@@ -1,5 +1,7 @@
 """Adapters wired to the configured resources, for the Lambda handlers (tests build their own)."""
 
+import threading
+
 from couponmint.adapters.aws import (
     dynamodb_resource,
     dynamodb_writer,
@@ -15,9 +17,20 @@ from couponmint.adapters.repositories import Repositories
 from couponmint.adapters.scheduler import EventScheduler, SchedulerTarget
 from couponmint.config import get_settings
 
+# Each thread's repositories, with the clients and table name they were built for.
+_built = threading.local()
+
 
 def repositories() -> Repositories:
-    return Repositories.over(dynamodb_resource().Table(get_settings().table_name), dynamodb_writer())
+    """The table's repositories, built once per thread while the clients and table stay the same: boto3 builds a
+    `Table` resource's class anew each time one is made (milliseconds, twice a request), and asks that a resource
+    not be shared between threads (a Lambda environment runs one request at a time on one thread)."""
+    resource, writer, name = dynamodb_resource(), dynamodb_writer(), get_settings().table_name
+    built = getattr(_built, "repositories", None)
+    if built is None or built[0] is not resource or built[1] is not writer or built[2] != name:
+        built = (resource, writer, name, Repositories.over(resource.Table(name), writer))
+        _built.repositories = built
+    return built[3]
 
 
 def codegen_queue() -> BatchQueue:
