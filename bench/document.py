@@ -29,8 +29,11 @@ next while the ratios move much less. Repeats are summarised as median, min and 
   `''.join(secrets.choice(alphabet) for _ in range(16))` (50,000 codes) and `nanoid.generate(alphabet, 16)`
   (200,000 codes, nanoid 2.0.0 from PyPI). Their rates do not depend on how many they make, and neither
   checks that its codes are distinct, which favours them. Ratios are taken per repeat.
-- **Request** (`bench/request.py`): the local stack runs as a child process exactly as `couponmint local run
-  --in-memory` runs it (DynamoDB Local and moto's server are its children). A client makes
+- **Request** (`bench/request.py`): the local stack runs as a child process as `couponmint local run
+  --in-memory --iam off` runs it (DynamoDB Local and moto's server are its children): without the local IAM
+  check, which holds every AWS call against the template's policies inside the stack's process, where Lambda
+  pays nothing for IAM (AWS evaluates it on its side); `bench/stack.py` turns it on only when a benchmark asks.
+  A client makes
   `POST /stores/demo/v3/promotions/1/codegen {"batch_size": 250}` over a keep-alive HTTP connection and the
   latency is the time to the 201 carrying 250 codes. N clients start together and each makes its requests one
   after another.

@@ -130,8 +130,9 @@ def trace_job(quantity: int = DEFAULT_CODES, log: Any = print) -> JobTrace:
     TRACE_FILE.write_text("")
     stack = LocalStackProcess(
         log_path=RESULTS / "stack-job-trace.log",
-        # Without the IAM check, whose policy evaluation on every call would count as the batch's CPU.
-        command=(sys.executable, "-m", "bench.trace", "serve", f"--partition-model={COUNTING_SCALE}", "--iam", "off"),
+        # Without the IAM check (bench/stack.py's default), whose policy evaluation on every call would count as the
+        # batch's CPU.
+        command=(sys.executable, "-m", "bench.trace", "serve", f"--partition-model={COUNTING_SCALE}"),
         environment={TRACE_FILE_ENV: str(TRACE_FILE)},
     ).start()
     try:

@@ -1,8 +1,10 @@
 """The local stack as a child process of the benchmark, and the memory of every process involved.
 
-`couponmint local run --in-memory` runs exactly as a developer runs it; the benchmark finds its children
-(DynamoDB Local, moto's server) to write the floor straight into the same DynamoDB Local and to read
-each process's peak memory.
+`couponmint local run --in-memory` runs as a developer runs it, but for one thing: without the local IAM check
+(`--iam off`) unless a benchmark asks for it. The check holds every AWS call against the template's policies in
+the stack's own process; on Lambda, AWS evaluates IAM on its side, and the function pays nothing for it. The
+benchmark finds the stack's children (DynamoDB Local, moto's server) to write the floor straight into the same
+DynamoDB Local and to read each process's peak memory.
 """
 
 import contextlib
@@ -50,7 +52,7 @@ def peak_rss_mb(pid: int) -> float:
 
 @dataclass
 class LocalStackProcess:
-    """`couponmint local run --in-memory --port N`, started by `start()`, stopped by `stop()`."""
+    """`couponmint local run --in-memory --port N --iam off`, started by `start()`, stopped by `stop()`."""
 
     log_path: Path
     port: int = field(default_factory=free_port)
@@ -59,6 +61,8 @@ class LocalStackProcess:
     command: tuple[str, ...] = (str(COUPONMINT_COMMAND), "local", "run")
     # Variables added to the stack's environment (bench/job_trace.py names its trace file).
     environment: dict[str, str] = field(default_factory=dict)
+    # `--iam`: off, as on Lambda (see the module docstring); `enforce` or `warn` to measure the check itself.
+    iam: str = "off"
     _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
     pids: dict[str, int] = field(default_factory=dict, init=False)
     _services: list[psutil.Process] = field(default_factory=list, init=False, repr=False)
@@ -73,7 +77,7 @@ class LocalStackProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                [*self.command, "--in-memory", "--port", str(self.port)],
+                [*self.command, "--in-memory", "--port", str(self.port), "--iam", self.iam],
                 cwd=PROJECT_ROOT,
                 env=environment,
                 stdin=subprocess.DEVNULL,
