@@ -123,8 +123,10 @@ figures are what a busy machine gives; the ratios, taken within each round, are 
 `bench/results/redemption-quick.json` only).
 
 - **Request**: `POST /stores/demo/v3/promotions/codes/redemptions` over a keep-alive connection to
-  `couponmint local run`, until its 201; each client redeems its own code (100,000 uses, 100,000 a customer), a
-  new order and customer each time.
+  `couponmint local run --in-memory --iam off` (as Lambda runs it: without the local IAM check, which evaluates
+  every AWS call against the template's policies in the stack's process, while AWS evaluates IAM on its side),
+  until its 201; each client redeems its own code (100,000 uses, 100,000 a customer), a new order and customer
+  each time. The demo store has no webhooks, so a redemption publishes no event (docs/events.md).
 - **Floor**: the same TransactWriteItems and nothing else (the redemption's Put, the code's conditional count,
   the customer's), sent by the API's own adapter (`RedemptionRepository.redeem`) from the benchmark process
   straight to the stack's DynamoDB Local, on codes of their own. Floor and request rounds alternate; the ratio of

@@ -16,9 +16,11 @@ from couponmint.logic.redemptions import (
     uses_left,
 )
 from couponmint.models.codegen import CodeFormat
+from couponmint.models.hooks import HookRequest
 from couponmint.models.redemptions import RedeemRequest, RedemptionStatus, ValidateRequest
-from couponmint.service import formats, redemptions
-from tests.unit.event_fakes import FakeEvents
+from couponmint.service import formats, hooks, redemptions
+from couponmint.service.hooks import LISTENERS_CACHE_SECONDS, Listened
+from tests.unit.event_fakes import FakeEvents, FakeHooks, hook
 from tests.unit.fakes import FakePromotions
 from tests.unit.redemption_fakes import FakeRedemptions, code, promotion
 
@@ -142,6 +144,57 @@ def test_roll_back_gives_back_once_and_publishes_one_event_id(events: FakeEvents
     assert len({event.event_id for event in events.published}) == 2
     with pytest.raises(NotFound):
         redemptions.roll_back(store, "s", "not-an-id", NOW, events)
+
+
+def test_redemption_events_are_published_only_for_a_store_with_an_active_hook_that_matches(events: FakeEvents) -> None:
+    # Given a store whose only hook is inactive, a store whose hook takes job events only, and one whose hook
+    # takes every promotion event
+    stored = FakeHooks(
+        hooks={
+            1: hook(1, store_hash="inactive", scope=CODE_REDEEMED, is_active=False),
+            2: hook(2, store_hash="jobs-only"),
+            3: hook(3, store_hash="listened", scope="store/promotion/*"),
+        }
+    )
+    listened = Listened(events, stored, clock=lambda: 1_000.0)
+    # When each store redeems a code and rolls its redemption back
+    for store_hash in ("inactive", "jobs-only", "listened"):
+        store = FakeRedemptions(codes={"SAVE10": code()})
+        made, _ = redemptions.redeem(FakePromotions(), store, store_hash, order(1), NOW, listened)
+        redemptions.roll_back(store, store_hash, made.data.id, NOW, listened)
+    # Then only the listened store's two events were published
+    assert [(event.store_hash, event.scope) for event in events.published] == [
+        ("listened", CODE_REDEEMED),
+        ("listened", REDEMPTION_ROLLED_BACK),
+    ]
+
+
+def test_a_hook_saved_in_this_process_is_heard_at_once_one_saved_elsewhere_within_the_cache_time(
+    events: FakeEvents,
+) -> None:
+    # Given a store without hooks, whose redemption was published to nobody (the answer is now cached)
+    now = [2_000.0]
+    stored = FakeHooks()
+    listened = Listened(events, stored, clock=lambda: now[0])
+    store = FakeRedemptions(codes={"SAVE10": code()})
+    redemptions.redeem(FakePromotions(), store, "late", order(1), NOW, listened)
+    assert events.published == []
+    # When a hook is saved through this process's service
+    request = HookRequest(scope=CODE_REDEEMED, destination="https://hooks.example/in")
+    hooks.create_hook(
+        stored, "late", "c", request, allow_local_http=False, resolve=lambda host, port: ["93.184.216.34"]
+    )
+    redemptions.redeem(FakePromotions(), store, "late", order(2), NOW, listened)
+    # Then the next redemption is published at once
+    assert published(events) == [(CODE_REDEEMED, redemption_id(code().id, "order-2"))]
+    # And a hook another process saved for another store is heard once the cached answer expires
+    redemptions.redeem(FakePromotions(), FakeRedemptions(codes={"SAVE10": code()}), "other", order(3), NOW, listened)
+    stored.put(hook(9, store_hash="other", scope=CODE_REDEEMED))
+    redemptions.redeem(FakePromotions(), FakeRedemptions(codes={"SAVE10": code()}), "other", order(4), NOW, listened)
+    assert len(events.published) == 1
+    now[0] += LISTENERS_CACHE_SECONDS
+    redemptions.redeem(FakePromotions(), FakeRedemptions(codes={"SAVE10": code()}), "other", order(5), NOW, listened)
+    assert [event.store_hash for event in events.published] == ["late", "other"]
 
 
 # ---------------------------------------------------------------- arithmetic

@@ -2,7 +2,8 @@
 
 Included before the codes and promotions routers: `/promotions/codes/...` must not be read as a promotion id.
 Validation, redemption and rollback count against the store's redemption quota (admission.py), and take no
-codegen slot; a read-only token may validate and list, not redeem or roll back.
+codegen slot; a read-only token may validate and list, not redeem or roll back. A redemption's event is
+published only when one of the store's active hooks listens to it (service/hooks.py `Listened`).
 """
 
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from couponmint.models.redemptions import (
     ValidationResponse,
 )
 from couponmint.service import redemptions
+from couponmint.service.hooks import Listened
 
 router = Router()
 
@@ -62,8 +64,9 @@ def validate_code(store_hash: str, body: Annotated[ValidateRequest, Body()]) -> 
 def redeem_code(store_hash: str, body: Annotated[RedeemRequest, Body()]) -> Response[Any]:
     def redeem() -> Response[Any]:
         stores = repositories()
+        events = Listened(event_bus(), stores.hooks)
         answer, created = redemptions.redeem(
-            stores.promotions, stores.redemptions, store_hash, body, _now(), event_bus(), admitted
+            stores.promotions, stores.redemptions, store_hash, body, _now(), events, admitted
         )
         return json_response(201 if created else 200, answer)
 
@@ -72,7 +75,9 @@ def redeem_code(store_hash: str, body: Annotated[RedeemRequest, Body()]) -> Resp
 
 @router.delete(REDEMPTION, summary="Roll Back A Redemption", responses=answers(204, None, *READ_ERRORS[:-1]))
 def roll_back_redemption(store_hash: str, redemption_id: str) -> Response[Any]:
-    redemptions.roll_back(repositories().redemptions, store_hash, redemption_id, _now(), event_bus(), admitted)
+    stores = repositories()
+    events = Listened(event_bus(), stores.hooks)
+    redemptions.roll_back(stores.redemptions, store_hash, redemption_id, _now(), events, admitted)
     return no_content()
 
 

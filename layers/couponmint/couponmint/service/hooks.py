@@ -10,11 +10,48 @@ from typing import Any
 from couponmint.errors import InvalidRequest, NotFound
 from couponmint.logic import signatures
 from couponmint.logic.destinations import Resolver, UnresolvableDestination, UnsafeDestination, check_destination
+from couponmint.logic.expiring import ExpiringCache
+from couponmint.logic.hook_scopes import matches
 from couponmint.logic.pagination import offset_page
+from couponmint.models.events import DomainEvent
 from couponmint.models.hooks import HookRecord, HookRequest
-from couponmint.service.ports import HookStore
+from couponmint.service.ports import EventPublisher, HookStore, Monotonic
 
 Clock = Callable[[], float]
+
+# Each process reads a store's hooks at most once per this many seconds to decide whether anyone listens to its
+# redemptions. A hook saved in this process is seen at once (`_forget_listeners`); one saved in another process
+# gets the redemptions made from at most this long after it was saved.
+LISTENERS_CACHE_SECONDS = 5.0
+_listeners: ExpiringCache[str, frozenset[str]] = ExpiringCache(LISTENERS_CACHE_SECONDS)
+
+
+def listening_scopes(hooks: HookStore, store_hash: str, clock: Monotonic = time.monotonic) -> frozenset[str]:
+    """The scopes of the store's active hooks (read at most once per LISTENERS_CACHE_SECONDS)."""
+    now = clock()
+    scopes = _listeners.get(store_hash, now)
+    if scopes is None:
+        scopes = frozenset(hook.scope for hook in hooks.of_store(store_hash) if hook.is_active)
+        _listeners.put(store_hash, scopes, now)
+    return scopes
+
+
+class Listened:
+    """An EventPublisher that publishes an event only when an active hook of its store matches its scope: an
+    event nobody listens to would cost its publisher a PutEvents and the delivery function a fan-out to nobody."""
+
+    def __init__(self, events: EventPublisher, hooks: HookStore, clock: Monotonic = time.monotonic) -> None:
+        self._events = events
+        self._hooks = hooks
+        self._clock = clock
+
+    def publish(self, event: DomainEvent) -> None:
+        if any(matches(scope, event.scope) for scope in listening_scopes(self._hooks, event.store_hash, self._clock)):
+            self._events.publish(event)
+
+
+def _forget_listeners(store_hash: str) -> None:
+    _listeners.forget(store_hash)
 
 
 def create_hook(
@@ -43,6 +80,7 @@ def create_hook(
         updated_at=now,
     )
     hooks.put(hook)
+    _forget_listeners(store_hash)
     return hook
 
 
@@ -62,6 +100,7 @@ def change_hook(
     kept = {name: value for name, value in changes.items() if value is not None}
     changed = current.model_copy(update={**kept, "updated_at": int(clock())})
     hooks.put(changed)
+    _forget_listeners(store_hash)
     return changed
 
 
@@ -69,6 +108,7 @@ def delete_hook(hooks: HookStore, store_hash: str, hook_id: int) -> HookRecord:
     """Delete a hook; returns it as it was (BigCommerce answers the deleted hook)."""
     hook = find_hook(hooks, store_hash, hook_id)
     hooks.delete(store_hash, hook_id)
+    _forget_listeners(store_hash)
     return hook
 
 

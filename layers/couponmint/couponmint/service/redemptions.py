@@ -206,7 +206,8 @@ def list_redemptions(
 # after the write that made them happen. Their ids derive from the redemption's id (models/events.py), and a
 # request that finds the change made already (a retry of the same order, a second rollback) publishes the same
 # event again: so a crash between the write and PutEvents loses no event once the client retries, and the delivery
-# function, which fans out each event id once, sends no hook a second copy.
+# function, which fans out each event id once, sends no hook a second copy. The API publishes them through
+# `hooks.Listened`: a store with no active hook of a matching scope makes no bus call at checkout.
 def published(events: EventPublisher, record: RedemptionRecord) -> None:
     if record.status is RedemptionStatus.ROLLED_BACK:
         events.publish(
