@@ -21,8 +21,8 @@ from couponmint.models.records import Scope
 from couponmint.service.accounts import authorize
 from couponmint_dev.local.http_api import MAX_PAYLOAD_BYTES, LocalApiServer, build_proxy_event
 from couponmint_dev.local.lambdas import FunctionSpec, LocalFunction, load_handler
-from couponmint_dev.local.poller import LOCAL_WORKERS, EventSourceConfig, SqsPoller, failed_message_ids
-from couponmint_dev.local.resources import LocalResources, create_resources
+from couponmint_dev.local.poller import EventSourceConfig, SqsPoller, failed_message_ids
+from couponmint_dev.local.resources import LOCAL_WORKERS, LocalResources, create_resources
 from couponmint_dev.local.seed import DEMO_STORE, seed_demo
 from couponmint_dev.local.services import LocalAws
 from couponmint_dev.local.template import load_template
@@ -350,6 +350,13 @@ def test_event_source_config_reads_the_template() -> None:
     assert config.max_concurrency == event["ScalingConfig"]["MaximumConcurrency"]
     # And JobFunction's cap of 40 (JobConcurrency) is held to the local stack's 20 workers a lane
     assert EventSourceConfig.from_template(TEMPLATE, "JobFunction").max_concurrency == LOCAL_WORKERS == 20
+
+
+def test_local_job_window_is_held_to_the_lanes_workers(resources: LocalResources) -> None:
+    # Given JobFunction's window from the template (JobConcurrency, 40 on AWS)
+    assert resources.function_environment("JobFunction")["COUPONMINT_JOB_WINDOW"] == "40"
+    # Then the local process runs it at its lane's 20 workers: a wider window only queues one job ahead of others
+    assert resources.process_environment()["COUPONMINT_JOB_WINDOW"] == str(LOCAL_WORKERS)
 
 
 def test_failed_message_ids_treats_an_unknown_identifier_as_a_failed_batch() -> None:

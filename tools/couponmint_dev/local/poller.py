@@ -35,7 +35,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from couponmint.adapters.aws import sqs_client
 from couponmint_dev.local.lambdas import Handler, LambdaContext, LocalFunction, load_handler
-from couponmint_dev.local.resources import LocalResources
+from couponmint_dev.local.resources import LOCAL_WORKERS, LocalResources
 from couponmint_dev.local.services import REGION
 from couponmint_dev.local.template import (
     function_properties,
@@ -91,12 +91,6 @@ class EventSourceConfig:
             timeout_seconds=int(properties.get("Timeout", 3)),
             memory_mb=int(properties.get("MemorySize", 128)),
         )
-
-
-# On AWS each concurrent invocation has its own CPU; here every worker shares the machine's cores (2 on the CI
-# machine), so past a few dozen threads more workers only add switching. A lane's workers are capped here; the
-# template's caps (JobConcurrency 40) still bound them on AWS, and the job's window of messages is unchanged.
-LOCAL_WORKERS = 20
 
 
 def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str = REGION) -> dict[str, Any]:

@@ -29,6 +29,12 @@ FUNCTION_TYPE = "AWS::Serverless::Function"
 SCHEDULE_GROUP_TYPE = "AWS::Scheduler::ScheduleGroup"
 EVENT_BUS_TYPE = "AWS::Events::EventBus"
 RULE_TYPE = "AWS::Events::Rule"
+# On AWS each concurrent invocation has its own CPU; here every worker shares the machine's cores (2 on the CI
+# machine), so past a few dozen threads more workers only add switching. A lane's SQS workers are capped here
+# (poller.py), and a job's window of batches in flight with them; the template's values still hold on AWS.
+LOCAL_WORKERS = 20
+JOB_WINDOW_VARIABLE = "COUPONMINT_JOB_WINDOW"
+
 # Resources whose ARN (!GetAtt X.Arn) the functions' environment names. Named by their logical id, as the IAM
 # check names them (iam/roles.py): neither is created in a local service.
 _ARN_FORMATS = {
@@ -167,6 +173,10 @@ class LocalResources:
             for name, value in self.function_environment(function_id).items():
                 if merged.setdefault(name, value) != value:
                     raise ValueError(f"functions disagree on {name}; they cannot share one local process")
+        # A job's window is the lane's concurrency (template: JobConcurrency); the local lane has fewer workers, and
+        # a window wider than them would only queue one job's batches ahead of every other store's.
+        if int(merged.get(JOB_WINDOW_VARIABLE, LOCAL_WORKERS)) > LOCAL_WORKERS:
+            merged[JOB_WINDOW_VARIABLE] = str(LOCAL_WORKERS)
         return {**merged, **LOCAL_ONLY_ENVIRONMENT}
 
 
