@@ -102,6 +102,11 @@ def code_redemptions_pk(store_hash: str, code_id: int) -> str:
     return f"STORE#{store_hash}#CODEID#{code_id}#REDEMPTIONS"
 
 
+def promotion_gate_key(store_hash: str, promotion_id: int, gate: int) -> Key:
+    """One of a promotion's gates: a copy of its status and dates that redemptions check (gates.py)."""
+    return {"pk": f"STORE#{store_hash}#PROMOTION#{promotion_id}#GATE#{gate}", "sk": "GATE"}
+
+
 def use_shard_key(store_hash: str, code_id: int, shard: int) -> Key:
     """One of the counters an unlimited code's uses are spread over (summed on read)."""
     return {"pk": f"STORE#{store_hash}#CODEID#{code_id}#USES#{shard}", "sk": "USES"}

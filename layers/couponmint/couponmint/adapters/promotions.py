@@ -6,12 +6,16 @@ Items, all in the store's partition `STORE#<store>`:
 - `STATS`: the store's number of codes, which the capacity guard reads;
 - `FORMATS`: the code formats with a check character or the unambiguous charset the store issued codes in, by
   which a typed code is read (MALFORMED before any code is read, look-alikes).
+A promotion's gates (gates.py), copies of its status and dates, are written in the same transaction as it.
 """
 
 import json
 from typing import Any
 
-from couponmint.adapters.dynamo import Table, plain
+from botocore.exceptions import ClientError
+
+from couponmint.adapters.dynamo import Table, cancellation_reasons, plain
+from couponmint.adapters.gates import gate_deletes, gate_puts
 from couponmint.adapters.keys import (
     PROMOTION_SK_PREFIX,
     counter_key,
@@ -29,20 +33,31 @@ class PromotionRepository:
 
     # ------------------------------------------------------------------ promotions
     def put(self, promotion: PromotionRecord) -> bool:
-        """Store a new promotion (never overwrites one); False when its id exists already."""
-        return self._table.put_new(_item(promotion))
+        """Store a new promotion (never overwrites one) with its gates; False when its id exists already."""
+        made = {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": _item(promotion),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        return self._first_holds([made, *gate_puts(self._table.name, promotion)])
 
     def update(self, promotion: PromotionRecord) -> None:
-        """Replace a promotion's fields, keeping its code count (which only code writes change)."""
+        """Replace a promotion's fields, keeping its code count (which only code writes change), and its gates."""
         item = _item(promotion)
         fields = {k: v for k, v in item.items() if k not in ("pk", "sk", "code_count")}
-        self._table.resource.update_item(
-            Key=promotion_key(promotion.store_hash, promotion.id),
-            UpdateExpression="SET " + ", ".join(f"#{k} = :{k}" for k in fields),
-            ConditionExpression="attribute_exists(pk)",
-            ExpressionAttributeNames={f"#{k}": k for k in fields},
-            ExpressionAttributeValues={f":{k}": v for k, v in fields.items()},
-        )
+        changed = {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": promotion_key(promotion.store_hash, promotion.id),
+                "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in fields),
+                "ConditionExpression": "attribute_exists(pk)",
+                "ExpressionAttributeNames": {f"#{k}": k for k in fields},
+                "ExpressionAttributeValues": {f":{k}": v for k, v in fields.items()},
+            }
+        }
+        self._table.transact([changed, *gate_puts(self._table.name, promotion)])
 
     def get(self, store_hash: str, promotion_id: int) -> PromotionRecord | None:
         item = self._table.get(promotion_key(store_hash, promotion_id), consistent=True)
@@ -59,12 +74,26 @@ class PromotionRepository:
     def delete(self, store_hash: str, promotion_id: int) -> bool:
         """Delete a promotion that holds no codes, counted or being claimed by a batch; False when it still does.
         Absent is fine."""
-        return self._table.delete_if(
-            promotion_key(store_hash, promotion_id),
-            ConditionExpression="(attribute_not_exists(code_count) OR code_count <= :zero)"
-            " AND (attribute_not_exists(pending_codes) OR pending_codes <= :zero)",
-            ExpressionAttributeValues={":zero": 0},
-        )
+        deleted = {
+            "Delete": {
+                "TableName": self._table.name,
+                "Key": promotion_key(store_hash, promotion_id),
+                "ConditionExpression": "(attribute_not_exists(code_count) OR code_count <= :zero)"
+                " AND (attribute_not_exists(pending_codes) OR pending_codes <= :zero)",
+                "ExpressionAttributeValues": {":zero": 0},
+            }
+        }
+        return self._first_holds([deleted, *gate_deletes(self._table.name, store_hash, promotion_id)])
+
+    def _first_holds(self, items: list[dict[str, Any]]) -> bool:
+        """Run the transaction; False when it was cancelled by its first item's condition."""
+        try:
+            self._table.transact(items)
+        except ClientError as error:
+            if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
+                return False
+            raise
+        return True
 
     def with_store_code_count(self, store_hash: str, promotion_id: int) -> tuple[PromotionRecord | None, int]:
         """A promotion and its store's number of codes, in one read (what every generation checks)."""

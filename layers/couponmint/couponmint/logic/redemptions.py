@@ -59,6 +59,17 @@ def promotion_refusal(status: str, attributes: dict[str, Any], now: datetime) ->
     return None
 
 
+def promotion_window(attributes: dict[str, Any]) -> tuple[int | None, int | None]:
+    """The promotion's start_date and end_date in microseconds since the epoch (None when unset): the numbers a
+    redemption's transaction compares with its own moment, exactly as `promotion_refusal` compares datetimes."""
+    start, end = _moment(attributes.get("start_date")), _moment(attributes.get("end_date"))
+    return (None if start is None else micros(start)), (None if end is None else micros(end))
+
+
+def micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
 def limit_refusal(max_uses: int, current_uses: int, per_customer: int, customer_uses: int | None) -> Reason | None:
     """Why a code's limits refuse one more use (0 = unlimited)."""
     if max_uses and current_uses >= max_uses:
