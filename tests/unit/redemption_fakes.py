@@ -77,6 +77,14 @@ class FakeRedemptions:
         self.codes[code.code] = code.model_copy(update={"use_shards": 16})
         return 16
 
+    def remembered(self, store_hash: str, candidates: Sequence[str]) -> CodeRecord | None:
+        """Remembers nothing: every redemption here is decided the read-first way (the repository's remembered
+        path is exercised against DynamoDB Local, tests/integration/test_redemption_remembered.py)."""
+        return None
+
+    def redeem_remembered(self, code: CodeRecord, redemption: RedemptionRecord, now: datetime) -> RedeemOutcome | None:
+        return None
+
     def redeem(self, code: CodeRecord, redemption: RedemptionRecord) -> RedeemOutcome:
         if self.busy:
             raise CodeBusy(code.code)

@@ -105,23 +105,25 @@ class Table:
             config=meta.config.merge(Config(parameter_validation=False)),
         )
 
-    def transact(self, items: Sequence[dict[str, Any]], *, serialized: bool = False) -> None:
+    def transact(
+        self, items: Sequence[dict[str, Any]], *, serialized: bool = False, attempts: int = TRANSACTION_ATTEMPTS
+    ) -> None:
         """TransactWriteItems, retried with jittered backoff while it is only cancelled for passing reasons.
 
         Concurrent batches finishing together update the same counter items; DynamoDB then cancels all but one
         with `TransactionConflict`. A hot partition cancels with `ThrottlingError`. botocore retries neither
         (the request itself succeeded); both are worth another try. `serialized` items are in wire form already
-        and go through the writer client.
+        and go through the writer client. `attempts: 1` leaves a passing cancellation to the caller.
         """
         client = self.writer if serialized else self.client
-        for attempt in range(TRANSACTION_ATTEMPTS):
+        for attempt in range(attempts):
             try:
                 client.transact_write_items(TransactItems=list(items))
                 return
             except ClientError as error:
                 reasons = set(cancellation_reasons(error))
                 passing = bool(reasons & PASSING_CANCELLATIONS) and reasons <= {*PASSING_CANCELLATIONS, "None"}
-                if not passing or attempt == TRANSACTION_ATTEMPTS - 1:
+                if not passing or attempt == attempts - 1:
                     raise
                 time.sleep(random.uniform(0.005, 0.02) * 2**attempt)
 

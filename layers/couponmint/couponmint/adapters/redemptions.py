@@ -13,6 +13,12 @@ Redeeming is one TransactWriteItems, so a refused redemption writes nothing and 
 The cancellation reasons say which condition failed: the redemption exists (then it is returned, as the items
 read back with the cancellation), the code is exhausted or gone, or the customer is at the limit.
 
+A code this process redeemed or read before (a limited one) is redeemed without a read (`redeem_remembered`): the
+same transaction, its code's condition also holding the code to what is remembered (its id, promotion, limits,
+and its count exactly as last seen, so the answer's count is exact), and a ConditionCheck of its promotion's gate
+(gates.py) refusing a promotion disabled or out of its dates. Any cancellation leaves the decision, and the reason,
+to the read-first way above; a code found redeemed elsewhere too is read first for a few seconds.
+
 Rolling back is one TransactWriteItems too: the redemption moves `REDEEMED → ROLLED_BACK` (conditional, so only
 one of any number of rollbacks gets through) and what it counted is given back. Redeem and rollback of the same
 redemption race only through that item's conditions, so the counts always equal the redemptions in REDEEMED.
@@ -27,20 +33,21 @@ from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from couponmint.adapters.dynamo import PASSING_CANCELLATIONS, Table, cancellation_reasons, plain
+from couponmint.adapters.gates import gate_check
 from couponmint.adapters.keys import (
     code_key,
     code_redemptions_pk,
     customer_uses_key,
     promotion_key,
     redemption_key,
-    use_shard_key,
     without_keys,
 )
 from couponmint.adapters.promotions import promotion_of
+from couponmint.adapters.redemption_items import RedemptionItems
 from couponmint.adapters.uses import USE_SHARDS, UseCounts, code_record, pick_shard, shard_keys, total
 from couponmint.errors import CodeBusy
 from couponmint.logic.expiring import ExpiringCache
-from couponmint.logic.redemptions import Reason, listing_position
+from couponmint.logic.redemptions import Reason
 from couponmint.models.records import CodeRecord
 from couponmint.models.redemptions import CodeState, RedeemOutcome, RedemptionRecord, RedemptionStatus
 
@@ -49,12 +56,16 @@ _DESERIALIZER = TypeDeserializer()
 # What the codes read lately said (store, upper-cased text → record), to read a code and its surroundings in one
 # round trip (read_code); a guess checked by every read, so it may be kept long.
 _known_codes: ExpiringCache[tuple[str, str], CodeRecord] = ExpiringCache(300.0, size=10_000)
+# Codes whose remembered count was found wrong lately (other processes or requests redeem them too): redeemed the
+# read-first way for a while, instead of sending transactions bound to fail.
+_contended: ExpiringCache[tuple[str, str], bool] = ExpiringCache(5.0, size=10_000)
 
 
 class RedemptionRepository:
     def __init__(self, table: Table) -> None:
         self._table = table
         self._uses = UseCounts(table)
+        self._items = RedemptionItems(table.name)
 
     # ------------------------------------------------------------------ reads
     def read_code(self, store_hash: str, candidates: Sequence[str], customer: str | None) -> CodeState | None:
@@ -136,7 +147,46 @@ class RedemptionRepository:
         records = records[:limit]
         return (list(reversed(records)) if above is not None else records), more
 
+    def remembered(self, store_hash: str, candidates: Sequence[str]) -> CodeRecord | None:
+        """The code `candidates[0]` names as this process last knew it, with its count then, when it may be
+        redeemed without a read (`redeem_remembered`): a code with a max_uses not reached, not contended."""
+        if not candidates:
+            return None
+        key, now = (store_hash, candidates[0].upper()), time.monotonic()
+        known = _known_codes.get(key, now)
+        if known is None or not known.max_uses or known.current_uses >= known.max_uses or _contended.get(key, now):
+            return None
+        return known
+
     # ------------------------------------------------------------------ writes
+    def redeem_remembered(self, code: CodeRecord, redemption: RedemptionRecord, now: datetime) -> RedeemOutcome | None:
+        """Redeem a remembered code (`remembered`) with no read before: one transaction whose conditions hold only
+        when the read would have found what is remembered (the same code, its count exactly `current_uses`, its
+        promotion's gate open at `now`: gates.py) and the limits allow the use. None when it was cancelled,
+        whatever the reason: nothing was written, and the caller decides the read-first way."""
+        store = code.store_hash
+        record = redemption.model_copy(update={"customer_counted": code.max_uses_per_customer > 0})
+        items = [
+            self._items.redemption_put(record),
+            self._items.remembered_count(code),
+            *self._items.customer_count(code, record),
+            gate_check(self._table.name, store, code.promotion_id, code.id, now),
+        ]
+        key = (store, code.code.upper())
+        try:
+            # One attempt: a conflict (another redemption on the code, or on the gate) is decided the read-first way.
+            self._table.transact(items, attempts=1)
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if not reasons:
+                raise
+            if set(reasons) & PASSING_CANCELLATIONS or reasons[1] == FAILED:
+                # Redeemed elsewhere too (or its count moved, or the code did): read first for a while.
+                _contended.put(key, True, time.monotonic())
+            return None
+        _known_codes.put(key, code.model_copy(update={"current_uses": code.current_uses + 1}), time.monotonic())
+        return RedeemOutcome(record=record, created=True)
+
     def spread_uses(self, code: CodeRecord) -> int:
         """Mark an unlimited code as counted in use shards, before its first sharded count: how many shards,
         or 0 when the code is gone."""
@@ -154,31 +204,18 @@ class RedemptionRepository:
                 "customer_counted": counting_customer,
             }
         )
-        items: list[dict[str, Any]] = [
-            self._put(
-                {
-                    **redemption_key(store, record.redemption_id),
-                    "gsi1pk": code_redemptions_pk(store, code.id),
-                    "gsi1sk": listing_position(record.created, record.redemption_id),
-                    **record.model_dump(mode="json", exclude_none=True),
-                },
-                "attribute_not_exists(pk)",
-            ),
-            self._count(store, record, 1, code.max_uses),
+        items = [
+            self._items.redemption_put(record),
+            self._items.count(store, record, 1, code.max_uses),
+            *self._items.customer_count(code, record),
         ]
-        if counting_customer:
-            items.append(
-                self._add(
-                    customer_uses_key(store, code.id, record.customer),
-                    1,
-                    "attribute_not_exists(uses) OR uses < :max",
-                    {":max": code.max_uses_per_customer},
-                )
-            )
         try:
             self._table.transact(items)
         except ClientError as error:
             return self._refused(error, code, record)
+        if code.max_uses:  # what redeem_remembered will guess the count is: checked by its transaction
+            counted = code.model_copy(update={"current_uses": code.current_uses + 1})
+            _known_codes.put((store, code.code.upper()), counted, time.monotonic())
         return RedeemOutcome(record=record, created=True)
 
     def roll_back(self, redemption: RedemptionRecord, at: datetime) -> bool:
@@ -200,9 +237,9 @@ class RedemptionRepository:
                 },
             }
         }
-        given_back = [self._count(store, redemption, -1)]
+        given_back = [self._items.count(store, redemption, -1)]
         if redemption.customer_counted:
-            given_back.append(self._add(customer_uses_key(store, redemption.code_id, redemption.customer), -1))
+            given_back.append(self._items.add(customer_uses_key(store, redemption.code_id, redemption.customer), -1))
         try:
             self._table.transact([moved, *given_back])
         except ClientError as error:
@@ -214,48 +251,6 @@ class RedemptionRepository:
             # The code was deleted: nothing to give back to it.
             self._table.transact([moved, *given_back[1:]])
         return True
-
-    # ------------------------------------------------------------------ transaction items
-    def _count(self, store: str, redemption: RedemptionRecord, delta: int, max_uses: int = 0) -> dict[str, Any]:
-        """The redemption's code's count moved by `delta`: the redemption's use shard, or the code's own item
-        (the same code, not one made again with its text; held to `max_uses` when one is given)."""
-        if redemption.use_shard is not None:
-            return self._add(use_shard_key(store, redemption.code_id, redemption.use_shard), delta)
-        condition = "attribute_exists(pk) AND id = :id"
-        values: dict[str, Any] = {":id": redemption.code_id}
-        if max_uses:
-            condition += " AND (attribute_not_exists(current_uses) OR current_uses < :max)"
-            values[":max"] = max_uses
-        return self._add(code_key(store, redemption.code), delta, condition, values, attribute="current_uses")
-
-    def _add(
-        self,
-        key: dict[str, str],
-        delta: int,
-        condition: str | None = None,
-        values: dict[str, Any] | None = None,
-        *,
-        attribute: str = "uses",
-    ) -> dict[str, Any]:
-        update: dict[str, Any] = {
-            "TableName": self._table.name,
-            "Key": key,
-            "UpdateExpression": f"ADD {attribute} :delta",
-            "ExpressionAttributeValues": {":delta": delta, **(values or {})},
-        }
-        if condition:
-            update |= {"ConditionExpression": condition, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-        return {"Update": update}
-
-    def _put(self, item: dict[str, Any], condition: str) -> dict[str, Any]:
-        return {
-            "Put": {
-                "TableName": self._table.name,
-                "Item": item,
-                "ConditionExpression": condition,
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        }
 
     def _refused(self, error: ClientError, code: CodeRecord, record: RedemptionRecord) -> RedeemOutcome:
         """What a cancelled redemption transaction means (items: redemption, code count, customer count)."""

@@ -21,6 +21,7 @@ from couponmint.logic.redemptions import (
     uses_left,
 )
 from couponmint.models.events import code_redeemed, redemption_rolled_back
+from couponmint.models.records import CodeRecord
 from couponmint.models.redemptions import (
     CodeState,
     RedeemRequest,
@@ -110,6 +111,16 @@ def redeem(
     it was made before (a retry counts once, and publishes its event again: see `published` below). Raises
     RedemptionRefused (nothing written) or NotFound."""
     reading = formats.read_code(promotions, store_hash, request.code)
+    known = None if reading.malformed else redemptions.remembered(store_hash, reading.candidates)
+    if known is not None:
+        # A code read before: sent without a read, refused by its transaction where the read would have decided
+        # anything; when it is refused, the read-first way below decides why (or finds the order's redemption).
+        admitted()
+        made = redemptions.redeem_remembered(known, _wanted(known, store_hash, request, now), now)
+        if made is not None and made.record is not None:
+            logger.info("redemption created", extra=_fields(made.record))
+            published(events, made.record)
+            return _answer(made.record, known.current_uses + 1, known.max_uses), True
     state = None if reading.malformed else redemptions.read_code(store_hash, reading.candidates, None)
     admitted()
     if reading.malformed:
@@ -117,16 +128,7 @@ def redeem(
     if state is None or state.promotion is None:
         raise NotFound(f"the code {request.code!r} does not exist in this store")
     code = state.code
-    wanted = RedemptionRecord(
-        store_hash=store_hash,
-        redemption_id=redemption_id(code.id, request.order_id),
-        code=code.code,
-        code_id=code.id,
-        promotion_id=code.promotion_id,
-        customer=request.customer,
-        order_id=request.order_id,
-        created=now,
-    )
+    wanted = _wanted(code, store_hash, request, now)
     # Refusals the read already shows (the transaction would refuse an exhausted code too, but need not be sent to
     # a hot item): unless this order's redemption exists, which a retry must get back whatever happened since.
     early = _promotion_refusal(state, now) or limit_refusal(code.max_uses, code.current_uses, 0, None)
@@ -226,6 +228,19 @@ def _fields(record: RedemptionRecord) -> dict[str, object]:
         "code_id": record.code_id,
         "promotion_id": record.promotion_id,
     }
+
+
+def _wanted(code: CodeRecord, store_hash: str, request: RedeemRequest, now: datetime) -> RedemptionRecord:
+    return RedemptionRecord(
+        store_hash=store_hash,
+        redemption_id=redemption_id(code.id, request.order_id),
+        code=code.code,
+        code_id=code.id,
+        promotion_id=code.promotion_id,
+        customer=request.customer,
+        order_id=request.order_id,
+        created=now,
+    )
 
 
 def _promotion_refusal(state: CodeState, now: datetime) -> Reason | None:
