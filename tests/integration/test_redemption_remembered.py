@@ -140,3 +140,18 @@ def test_redemption_remembered_20_clients_on_a_code_of_30_uses_redeem_exactly_30
     assert sorted(answer.status for answer in answers) == [201] * 29 + [409] * 31
     assert {answer.body["reason"] for answer in answers if answer.status == 409} == {"EXHAUSTED"}
     assert current_uses(call_api, store, "RACE") == 30
+
+
+def test_redemption_remembered_code_is_redeemed_without_a_read(
+    store: Store, call_api: Caller, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a remembered code, and no read of codes possible any more
+    _remembered(call_api, store, "NOREAD", max_uses=5, per_customer=2)
+
+    def no_read(*_: object, **__: object) -> None:
+        raise AssertionError("a remembered code was read before its redemption")
+
+    monkeypatch.setattr(RedemptionRepository, "read_code", no_read)
+    # When it is redeemed for a new order, Then its one transaction redeems it, with the exact count
+    answer = redeem(call_api, store, "NOREAD", "bob", "second")
+    assert (answer.status, answer.body["meta"]) == (201, {"current_uses": 2, "uses_left": 3})
