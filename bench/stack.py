@@ -116,7 +116,7 @@ class LocalStackProcess:
                 self.pids["dynamodb_local"] = child.pid
                 self._services.append(child)
                 self.dynamodb_endpoint = f"http://127.0.0.1:{command[command.index('-port') + 1]}"
-            elif "moto.server" in command:
+            elif "couponmint_dev.local.moto_server" in command:
                 self.pids["moto"] = child.pid
                 self._services.append(child)
         if not self.dynamodb_endpoint or "moto" not in self.pids:

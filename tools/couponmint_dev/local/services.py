@@ -91,7 +91,7 @@ class LocalService:
             start_new_session=True,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
         )
-        # Drain the pipe (moto logs every request) so the child never blocks on a full pipe;
+        # Drain the pipe (DynamoDB Local and moto write to it) so the child never blocks on a full pipe;
         # keep the tail for error messages.
         threading.Thread(target=self._drain_output, name=f"{name}-output", daemon=True).start()
         atexit.register(self.stop)
@@ -250,9 +250,10 @@ def launch_dynamodb_local(*, data_dir: Path | None = None, port: int | None = No
 
 
 def launch_moto_server(*, port: int | None = None) -> LocalService:
-    """Start moto's server (used for SQS and S3) on 127.0.0.1 without waiting for it."""
+    """Start moto's server (used for SQS and S3) on 127.0.0.1 without waiting for it (without its request log:
+    see moto_server.py)."""
     port = port or free_port()
-    command = [sys.executable, "-m", "moto.server", "-H", LOCALHOST, "-p", str(port)]
+    command = [sys.executable, "-m", "couponmint_dev.local.moto_server", "-H", LOCALHOST, "-p", str(port)]
     return LocalService("moto-server", command, port)
 
 
