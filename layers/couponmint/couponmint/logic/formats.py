@@ -11,13 +11,15 @@ It adds, still without Python code per character:
 - the check column, computed for all lines at once (check_character.check_column);
 - the word filter over the finished buffer (wordfilter.flagged_lines);
 - rejection: a line whose check value has no symbol, or whose text holds a listed word, is not issued. Enough
-  lines are drawn for the share expected to remain, and the rejected ones are dropped by `itertools.compress`.
+  lines are drawn for the share expected to remain, and each batch's rejected ones are dropped as it is made,
+  by `itertools.compress`.
   Rejecting and drawing afresh keeps every issued code uniform over the codes the format may issue, as
   rejection sampling does.
 
 It works on batches of lines of about 64 KB, so the big-integer and regex passes stay in the CPU's cache. A
 million codes of 16 random characters take about twice as long as make_codes with both the check character and
-the word filter (about half of the extra is the filter); without either it is as fast as make_codes.
+the word filter (most of the extra is the filter's regex scan and the passes that build its input; see
+docs/formats.md, "Where the time goes"); without either it is as fast as make_codes.
 """
 
 import itertools
