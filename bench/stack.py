@@ -23,7 +23,7 @@ import psutil
 import requests
 from botocore.config import Config
 
-from couponmint_dev.local.services import free_port
+from couponmint_dev.local.processes import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 COUPONMINT_COMMAND = Path(sys.executable).parent / "couponmint"
