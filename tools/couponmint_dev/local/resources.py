@@ -5,15 +5,12 @@ Physical names are `<prefix>-<LogicalId>` (lower-cased for buckets, which S3 req
 the resources.
 """
 
-import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from couponmint_dev.local.services import ACCOUNT_ID
 from couponmint_dev.local.template import function_properties, resources_of_type
-
-logger = logging.getLogger(__name__)
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
 QUEUE_TYPE = "AWS::SQS::Queue"
