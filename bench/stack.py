@@ -23,7 +23,7 @@ import psutil
 import requests
 from botocore.config import Config
 
-from couponmint_dev.local.services import free_port
+from couponmint_dev.local.processes import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 COUPONMINT_COMMAND = Path(sys.executable).parent / "couponmint"
@@ -116,7 +116,7 @@ class LocalStackProcess:
                 self.pids["dynamodb_local"] = child.pid
                 self._services.append(child)
                 self.dynamodb_endpoint = f"http://127.0.0.1:{command[command.index('-port') + 1]}"
-            elif "moto.server" in command:
+            elif "couponmint_dev.local.moto_server" in command:
                 self.pids["moto"] = child.pid
                 self._services.append(child)
         if not self.dynamodb_endpoint or "moto" not in self.pids:

@@ -10,7 +10,8 @@ import pytest
 
 from couponmint.adapters.aws import reset_clients
 from couponmint.config import get_settings
-from couponmint_dev.local.resources import LocalResources, create_resources
+from couponmint_dev.local.provisioning import create_resources
+from couponmint_dev.local.resources import LocalResources
 from couponmint_dev.local.services import LocalAws, start_local_aws
 from tests.iam_check import iam_allows_every_call, judge_against, pytest_configure, pytest_sessionfinish
 

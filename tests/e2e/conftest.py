@@ -16,8 +16,8 @@ import requests
 from bigcommerce.connection import OAuthConnection
 
 from couponmint_dev.local.iam import Violation
+from couponmint_dev.local.processes import free_port
 from couponmint_dev.local.seed import DEMO_STORE
-from couponmint_dev.local.services import free_port
 
 STARTUP_TIMEOUT_SECONDS = 90
 SHUTDOWN_TIMEOUT_SECONDS = 30

@@ -27,7 +27,7 @@ from couponmint.adapters.repositories import Repositories
 from couponmint.models.codegen import CodeFormat
 from couponmint.models.messages import NewBatch
 from couponmint.service import codegen
-from couponmint_dev.local.services import free_port
+from couponmint_dev.local.processes import free_port
 from tests.e2e.conftest import STARTUP_TIMEOUT_SECONDS, LocalStack
 
 CLI = str(Path(sys.executable).with_name("couponmint"))

@@ -1,5 +1,6 @@
 """What the partition model's integration tests share: clients that do not retry, a table shaped like
-couponmint's, items of a given size (not fixtures: each test module makes its own proxy and table)."""
+couponmint's, items of a given size (the fixtures of the tests of the model on a table of its own are in
+partition_model/conftest.py)."""
 
 import uuid
 from typing import Any

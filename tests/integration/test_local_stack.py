@@ -22,7 +22,8 @@ from couponmint.service.accounts import authorize
 from couponmint_dev.local.http_api import MAX_PAYLOAD_BYTES, LocalApiServer, build_proxy_event
 from couponmint_dev.local.lambdas import FunctionSpec, LocalFunction, load_handler
 from couponmint_dev.local.poller import EventSourceConfig, SqsPoller, failed_message_ids
-from couponmint_dev.local.resources import LOCAL_WORKERS, LocalResources, create_resources
+from couponmint_dev.local.provisioning import create_resources
+from couponmint_dev.local.resources import LOCAL_WORKERS, LocalResources
 from couponmint_dev.local.seed import DEMO_STORE, seed_demo
 from couponmint_dev.local.services import LocalAws
 from couponmint_dev.local.template import load_template

@@ -26,7 +26,8 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from couponmint_dev.local.lambdas import HandlerPool, LocalFunction
-from couponmint_dev.local.services import ACCOUNT_ID, LOCALHOST
+from couponmint_dev.local.processes import LOCALHOST
+from couponmint_dev.local.services import ACCOUNT_ID
 
 logger = logging.getLogger(__name__)
 

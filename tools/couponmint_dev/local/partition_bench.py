@@ -32,7 +32,7 @@ from couponmint_dev.local.partition_model import (
     hottest_keys,
     throttled_requests,
 )
-from couponmint_dev.local.services import free_port
+from couponmint_dev.local.processes import free_port
 from couponmint_dev.local.stack import start_stack
 
 FINISHED = ("COMPLETED", "FAILED", "CANCELLED")

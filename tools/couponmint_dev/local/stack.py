@@ -44,7 +44,8 @@ from couponmint_dev.local.iam import IamMode, install
 from couponmint_dev.local.lambdas import load_handler
 from couponmint_dev.local.partition_model import ModelLimits, PartitionModelProxy, limits_from, start_partition_model
 from couponmint_dev.local.poller import start_pollers
-from couponmint_dev.local.resources import LocalResources, create_resources
+from couponmint_dev.local.provisioning import create_resources
+from couponmint_dev.local.resources import LocalResources
 from couponmint_dev.local.schedules import start_schedules
 from couponmint_dev.local.seed import DemoSeed, seed_demo
 from couponmint_dev.local.services import start_local_aws

@@ -7,7 +7,10 @@ import boto3
 from botocore.config import Config
 
 # Standard retry mode backs off on throttling (ProvisionedThroughputExceeded, ThrottlingException).
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=32)
+# A Lambda invocation makes at most a few calls at once (a job batch's 4 claim calls, assembly's parts); the
+# local stack runs every worker of every lane in one process on these shared clients (20 job batches x 4
+# calls, 40 SQS long polls): with a smaller pool its connections were closed and reopened all the time.
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, max_pool_connections=128)
 
 
 @cache
@@ -47,7 +50,9 @@ def events_client() -> Any:
 
 @cache
 def s3_client() -> Any:
-    return boto3.client("s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}))
+    return boto3.client(
+        "s3", config=Config(signature_version="s3v4", retries={"mode": "standard"}, max_pool_connections=128)
+    )
 
 
 def reset_clients() -> None:

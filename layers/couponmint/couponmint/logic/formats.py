@@ -11,13 +11,15 @@ It adds, still without Python code per character:
 - the check column, computed for all lines at once (check_character.check_column);
 - the word filter over the finished buffer (wordfilter.flagged_lines);
 - rejection: a line whose check value has no symbol, or whose text holds a listed word, is not issued. Enough
-  lines are drawn for the share expected to remain, and the rejected ones are dropped by `itertools.compress`.
+  lines are drawn for the share expected to remain, and each batch's rejected ones are dropped as it is made,
+  by `itertools.compress`.
   Rejecting and drawing afresh keeps every issued code uniform over the codes the format may issue, as
   rejection sampling does.
 
 It works on batches of lines of about 64 KB, so the big-integer and regex passes stay in the CPU's cache. A
 million codes of 16 random characters take about twice as long as make_codes with both the check character and
-the word filter (about half of the extra is the filter); without either it is as fast as make_codes.
+the word filter (most of the extra is the filter's regex scan and the passes that build its input; see
+docs/formats.md, "Where the time goes"); without either it is as fast as make_codes.
 """
 
 import itertools
@@ -87,28 +89,23 @@ def issuable_codes(layout: CodeLayout, count: int) -> list[str]:
     """`count` codes the format may issue (check symbol in the charset, no listed word), not yet distinct.
 
     Enough candidates are drawn up front for the expected share that may be issued (plus a margin); a short
-    round draws again for the rest. The others are dropped at the end, in C (`itertools.compress` over the
-    joined masks), and so are the few extra codes of the last round, which keeps every code uniform.
+    round draws again for the rest. Each batch's others are dropped as it is made, in C (`itertools.compress`
+    over its mask), so no list of every candidate is built; the few extra codes of the last round are dropped
+    too, which keeps every code uniform.
     """
     plan = _plan(layout)
-    candidates: list[str] = []
-    masks: list[bytes | bytearray] = []
-    issued = 0
+    codes: list[str] = []
     fruitless = 0
-    while issued < count:
-        missing = count - issued
+    while len(codes) < count:
+        missing = count - len(codes)
         wanted = int(missing / plan.acceptance + 3 * math.sqrt(missing * (1 - plan.acceptance))) + 1
-        before = issued
+        before = len(codes)
         for first in range(0, wanted, plan.batch_lines):
-            lines = min(plan.batch_lines, wanted - first)
-            batch, issuable = _draw_batch(layout, plan, lines)
-            candidates.extend(batch)
-            masks.append(b"\x01" * lines if issuable is None else issuable)
-            issued += lines if issuable is None else issuable.count(1)
-        fruitless = fruitless + 1 if issued == before else 0
+            batch, issuable = _draw_batch(layout, plan, min(plan.batch_lines, wanted - first))
+            codes.extend(batch if issuable is None else itertools.compress(batch, issuable))
+        fruitless = fruitless + 1 if len(codes) == before else 0
         if fruitless == _MAX_FRUITLESS_ROUNDS:
             raise ValueError("pattern: the word filter and check character leave no code of this format to issue")
-    codes = list(itertools.compress(candidates, b"".join(masks))) if issued < len(candidates) else candidates
     del codes[count:]
     return codes
 

@@ -88,8 +88,7 @@ def _class(chars: Iterable[str]) -> str:
 @dataclass(frozen=True)
 class _Matchers:
     exact: re.Pattern[bytes]  # every listed word, over READING bytes
-    candidates: re.Pattern[str]  # over trigram characters, see the module docstring
-    whole_words: frozenset[str]  # trigram characters that are a whole 3-letter word
+    candidates: re.Pattern[str]  # over trigram characters; group 1 takes part when a longer word must be confirmed
 
 
 def _follows(word: Sequence[int]) -> set[str]:
@@ -119,10 +118,14 @@ def _matchers() -> _Matchers:
         if group
     )
     starts = {_trigram(*word[:3]) for word in longer}
+    # Most longer-word starts are followed by no word's continuation: one class of them all turns those down
+    # before the groups are tried one by one.
+    follows = _class(set().union(*(_follows(word) for word in longer)))
     # The first item is one character class, so re's search skips to candidates in C; lookarounds keep each
-    # match one character long, so that no candidate hides another.
-    pattern = _class(whole | starts) + "(?:(?<=" + _class(whole) + ")|(?=" + pairs + "))"
-    return _Matchers(exact, re.compile(pattern), frozenset(whole))
+    # match one character long, so that no candidate hides another. The empty group marks a longer word's
+    # candidate (to be confirmed), so a whole word's hit needs no look at the matched character.
+    pattern = _class(whole | starts) + "(?:(?<=" + _class(whole) + ")|(?=" + follows + ")(?=" + pairs + ")())"
+    return _Matchers(exact, re.compile(pattern))
 
 
 def words_in(text: str) -> list[tuple[int, str]]:
@@ -163,7 +166,7 @@ def flagged_lines(layout: bytearray, stride: int, literal_starts: frozenset[int]
     """The lines of `layout` (each `stride` bytes, line end included) whose text holds a listed word that is
     not wholly literal (`literal_starts`: the columns where a literal word starts, see literal_word_starts)."""
     matchers = _matchers()
-    candidates, whole_words, exact = matchers.candidates, matchers.whole_words, matchers.exact
+    candidates, exact = matchers.candidates, matchers.exact
     size = len(layout)
     third_even, third_odd, high_even, high_odd = _masks(size)
     ids = int.from_bytes(layout.translate(_IDS), "little")
@@ -182,7 +185,7 @@ def flagged_lines(layout: bytearray, stride: int, literal_starts: frozenset[int]
             if line in flagged or column in literal_starts:
                 continue
             # A whole 3-letter word is a hit as it is; a longer word's candidate is confirmed on its line.
-            if match.group() in whole_words or exact.match(_line_reading(layout, line, stride), column):
+            if match.lastindex is None or exact.match(_line_reading(layout, line, stride), column):
                 flagged.add(line)
     return flagged
 

@@ -86,18 +86,27 @@ def fill_window(jobs: JobStore, batches: BatchStore, queue: Queue, store_hash: s
     redelivery, the sweeper) releases nothing more; a concurrent caller makes the conditional release fail, and
     the job is read and judged again.
     """
+    return _fill_window(jobs, batches, queue, store_hash, job_id)[1]
+
+
+def _fill_window(
+    jobs: JobStore, batches: BatchStore, queue: Queue, store_hash: str, job_id: str
+) -> tuple[JobRecord | None, range]:
+    """fill_window's work; also returns the job as last read (before its release, which changes no other
+    counter), so that a finished batch's caller need not read it again."""
+    job = None
     for _ in range(RELEASE_ATTEMPTS):
         job = jobs.get(store_hash, job_id)
         if job is None or job.status is not JobStatus.RUNNING:
-            return range(0)
+            return job, range(0)
         wanted = min(job.batches_total, job.batches_done + job.batches_in_flight) - job.batches_released
         if wanted <= 0:
-            return range(0)
+            return job, range(0)
         released = jobs.release(job, wanted)
         if released:
             send_batches(batches, queue, job, released)
-            return released
-    return range(0)
+            return job, released
+    return job, range(0)
 
 
 def send_batches(batches: BatchStore, queue: Queue, job: JobRecord, indexes: Sequence[int]) -> None:
@@ -135,8 +144,9 @@ def after_batch(
     assembly or mark the job FAILED (again harmless for a redelivered batch)."""
     if batch.job_id is None:
         return
-    fill_window(jobs, batches, queue, batch.store_hash, batch.job_id)
-    job = jobs.get(batch.store_hash, batch.job_id)
+    # The job as read after this batch was counted (its completion came first): when it shows every batch done,
+    # the job is finished here (finish_job's conditional move does it once, whichever last batch gets there).
+    job, _ = _fill_window(jobs, batches, queue, batch.store_hash, batch.job_id)
     if job is not None:
         finish_job(jobs, queue, job, events=events)
 

@@ -42,7 +42,7 @@ from couponmint_dev.local.partition_model.writes import (
     item_writes,
     statement_writes,
 )
-from couponmint_dev.local.services import LOCALHOST
+from couponmint_dev.local.processes import LOCALHOST
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from couponmint_dev.local.partition_model.errors import JSON_CONTENT_TYPE, Answer
-from couponmint_dev.local.services import DUMMY_ACCESS_KEY, LOCALHOST, REGION
+from couponmint_dev.local.processes import LOCALHOST
+from couponmint_dev.local.services import DUMMY_ACCESS_KEY, REGION
 
 TARGET_PREFIX = "DynamoDB_20120810."
 _HOP_BY_HOP = frozenset(

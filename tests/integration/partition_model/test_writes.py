@@ -7,7 +7,6 @@ their own and a boto3 client that does not retry, so each throttle is seen as Dy
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,43 +19,10 @@ from couponmint_dev.local.partition_model import (
     ModelLimits,
     PartitionModelProxy,
     hottest_keys,
-    start_partition_model,
     throttled_requests,
 )
 from couponmint_dev.local.partition_model.update_expression import apply_update
-from couponmint_dev.local.services import LocalAws
-from tests.integration.partition_model_support import KB, client_for, create_table, item, put_all, stored
-
-
-# ---------------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def proxy(local_aws: LocalAws) -> Iterator[PartitionModelProxy]:
-    """The model in front of the session's DynamoDB Local (same tables), at its default limits."""
-    running = start_partition_model(local_aws.dynamodb.endpoint)
-    yield running
-    running.stop()
-
-
-@pytest.fixture(autouse=True)
-def fresh_model(proxy: PartitionModelProxy) -> None:
-    proxy.reset(ModelLimits())
-
-
-@pytest.fixture(scope="module")
-def client(proxy: PartitionModelProxy) -> Any:
-    """Through the model, without retries: each throttle surfaces."""
-    return client_for(proxy.url)
-
-
-@pytest.fixture(scope="module")
-def direct(local_aws: LocalAws) -> Any:
-    """DynamoDB Local itself, to look at what was (not) written."""
-    return local_aws.client("dynamodb")
-
-
-@pytest.fixture(scope="module")
-def table(direct: Any) -> str:
-    return create_table(direct)
+from tests.integration.partition_model_support import KB, item, put_all, stored
 
 
 # ---------------------------------------------------------------------------------------- the model

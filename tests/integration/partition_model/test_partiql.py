@@ -6,7 +6,6 @@ through a client that does not retry.
 """
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,37 +16,8 @@ from couponmint_dev.local.partition_model import (
     TABLE_THROTTLED_MESSAGE,
     ModelLimits,
     PartitionModelProxy,
-    start_partition_model,
 )
-from couponmint_dev.local.services import LocalAws
-from tests.integration.partition_model_support import KB, client_for, create_table, item, stored
-
-
-@pytest.fixture(scope="module")
-def proxy(local_aws: LocalAws) -> Iterator[PartitionModelProxy]:
-    running = start_partition_model(local_aws.dynamodb.endpoint)
-    yield running
-    running.stop()
-
-
-@pytest.fixture(autouse=True)
-def fresh_model(proxy: PartitionModelProxy) -> None:
-    proxy.reset(ModelLimits())
-
-
-@pytest.fixture(scope="module")
-def client(proxy: PartitionModelProxy) -> Any:
-    return client_for(proxy.url)
-
-
-@pytest.fixture(scope="module")
-def direct(local_aws: LocalAws) -> Any:
-    return local_aws.client("dynamodb")
-
-
-@pytest.fixture(scope="module")
-def table(direct: Any) -> str:
-    return create_table(direct)
+from tests.integration.partition_model_support import KB, item, stored
 
 
 def insert(table: str, entry: dict[str, Any]) -> dict[str, Any]:
