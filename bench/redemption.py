@@ -6,11 +6,15 @@ its codes through the API, and measures:
 - **Request**: `POST /stores/demo/v3/promotions/codes/redemptions {"code", "customer", "order_id"}` over a
   keep-alive HTTP connection, timed at the client until its 201. Each client redeems its own code (100,000 uses,
   100,000 a customer: the full transaction of a code with both limits), a new order and customer each time.
-- **Floor**: the same transaction and nothing else: the API's own adapter (`RedemptionRepository.redeem`, one
-  TransactWriteItems of the redemption's Put, the code's conditional count and the customer's) from this process
-  straight to the stack's DynamoDB Local, on codes of their own with the same limits.
-  Floor and request rounds alternate at 1 and 50 clients after a warm-up; the ratio of their p50s is taken per
-  round.
+- **Floor**: the request's own DynamoDB writes and nothing else, sent from this process straight to the stack's
+  DynamoDB Local as the API sends them: the store window's count (an UpdateItem, on a thread of its own, as
+  admission counts it) and, at the same time, the redemption's transaction (the API's own adapter: for a code
+  this process has redeemed, `RedemptionRepository.redeem_remembered`, one TransactWriteItems of the redemption's
+  Put, the code's conditional count, the customer's and the promotion gate's check), on codes of their own with
+  the same limits. **Transaction** is that transaction alone (the floor of the runs before the quota's count
+  was sent beside it), measured too so the two can be compared.
+  Floor, transaction and request rounds alternate at 1 and 50 clients after a warm-up; the ratios of their p50s
+  are taken per round.
 - **Hot code**: redemptions/s of 50 clients on one unlimited code (its uses spread over shards), on 50 unlimited
   codes (one each), and on one code with a limit (every redemption a transaction on its item), through the API
   and straight to DynamoDB (the floor's rate for the same shape).
@@ -26,6 +30,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +45,7 @@ from bench.stats import Spread, percentile
 from couponmint.adapters.dynamo import Table
 from couponmint.adapters.limits import LimitRepository
 from couponmint.adapters.redemptions import RedemptionRepository
+from couponmint.logic.limits import window_start
 from couponmint.logic.redemptions import redemption_id
 from couponmint.models.records import CodeRecord
 from couponmint.models.redemptions import RedemptionRecord
@@ -48,6 +54,9 @@ RESULTS = Path(__file__).resolve().parent / "results"
 PROMOTION_ID = 1
 LIMIT = 100_000
 HOT_CLIENTS = 50
+# The floor's window counts go to a store of their own (their quota is never looked at).
+FLOOR_STORE = "bench-floor"
+WINDOW_MS = 30_000
 TARGET = 1.5  # request p50 ÷ floor p50 at 1 client
 
 # A call is prepared untimed and returns what is timed.
@@ -144,8 +153,18 @@ class Bench:
 
         return prepare
 
-    def floor(self, code: CodeRecord) -> Call:
+    def floor(self, code: CodeRecord, *, remembered: bool = True, counted: bool = True) -> Call:
+        """The request's own writes: the window's count (unless not `counted`) and, at once, the transaction the API
+        sends for this code: the remembered one (a client's own code, redeemed before) or, not `remembered`, the
+        read-first path's (an unlimited code, or one that other clients redeem at the same time)."""
         repository = self.repository()
+        limits = LimitRepository(Table(self.stack.dynamodb().Table(self.table_name)))  # type: ignore[attr-defined]
+        counting = ThreadPoolExecutor(max_workers=1)
+        uses = [code.current_uses]  # the code's count as the remembered transaction must find it
+
+        def count() -> None:
+            start = window_start(int(time.time() * 1000), WINDOW_MS)
+            limits.count_request(FLOOR_STORE, start, (start + 2 * WINDOW_MS) // 1000, "redemption")
 
         def prepare() -> Callable[[], None]:
             order = uuid.uuid4().hex
@@ -161,53 +180,77 @@ class Bench:
             )
 
             def redeem() -> None:
-                outcome = repository.redeem(code, record)
-                if not outcome.created:
+                counting_now = counting.submit(count) if counted else None
+                if remembered:
+                    known = code.model_copy(update={"current_uses": uses[0]})
+                    outcome = repository.redeem_remembered(known, record, datetime.now(UTC))
+                else:
+                    outcome = repository.redeem(code, record)
+                if counting_now is not None:
+                    counting_now.result()
+                if outcome is None or not outcome.created:
                     raise RuntimeError(f"the floor's redemption was not made: {outcome}")
+                uses[0] += 1
 
             return redeem
 
         return prepare
 
+    def transaction(self, code: CodeRecord) -> Call:
+        """The remembered transaction alone, without the window's count."""
+        return self.floor(code, counted=False)
+
 
 def latency(bench: Bench, settings: Settings, log: Callable[[str], None]) -> list[dict[str, Any]]:
-    """Request and floor, alternating rounds, at each concurrency; each client on its own code."""
+    """Request, floor and the transaction alone, alternating rounds, at each concurrency; each client on its own
+    code (each kind of call on codes of its own)."""
     most = max(settings.levels)
     requested = [bench.code(f"BENCH-R{n}", LIMIT, LIMIT).code for n in range(most)]
     floors = [bench.code(f"BENCH-F{n}", LIMIT, LIMIT) for n in range(most)]
+    alone = [bench.code(f"BENCH-T{n}", LIMIT, LIMIT) for n in range(most)]
     levels = []
     for clients in settings.levels:
         calls = settings.calls_per_client[clients]
-        # Warm-up, not measured: the handler's first calls, connections, the JVM's JIT.
-        run_clients([bench.request(code) for code in requested[:clients]], 3)
-        run_clients([bench.floor(code) for code in floors[:clients]], 3)
-        request_ms: list[float] = []
-        floor_ms: list[float] = []
-        ratios, request_rates, floor_rates = [], [], []
+        kinds: dict[str, list[Call]] = {
+            "floor": [bench.floor(code) for code in floors[:clients]],
+            "transaction": [bench.transaction(code) for code in alone[:clients]],
+            "request": [bench.request(code) for code in requested[:clients]],
+        }
+        # Warm-up, not measured: the handler's first calls (the first redemption of a code reads it), connections,
+        # the JVM's JIT.
+        for clients_of_kind in kinds.values():
+            run_clients(clients_of_kind, 3)
+        times: dict[str, list[float]] = {kind: [] for kind in kinds}
+        rates: dict[str, list[float]] = {kind: [] for kind in kinds}
+        ratios: dict[str, list[float]] = {"floor": [], "transaction": []}
         for round_number in range(1, settings.rounds + 1):
-            floor, floor_wall = run_clients([bench.floor(code) for code in floors[:clients]], calls)
-            request, request_wall = run_clients([bench.request(code) for code in requested[:clients]], calls)
-            ratios.append(percentile(request, 0.5) / percentile(floor, 0.5))
-            request_rates.append(len(request) / request_wall)
-            floor_rates.append(len(floor) / floor_wall)
-            request_ms += [s * 1000 for s in request]
-            floor_ms += [s * 1000 for s in floor]
+            p50: dict[str, float] = {}
+            for kind, clients_of_kind in kinds.items():
+                latencies, wall = run_clients(clients_of_kind, calls)
+                p50[kind] = percentile(latencies, 0.5)
+                times[kind] += [s * 1000 for s in latencies]
+                rates[kind].append(len(latencies) / wall)
+            for kind in ratios:
+                ratios[kind].append(p50["request"] / p50[kind])
             log(
                 f"  {clients:>2} client(s), round {round_number}/{settings.rounds}: request p50"
-                f" {percentile(request, 0.5) * 1000:.1f} ms, floor p50 {percentile(floor, 0.5) * 1000:.1f} ms,"
-                f" ratio {ratios[-1]:.2f}"
+                f" {p50['request'] * 1000:.1f} ms, floor p50 {p50['floor'] * 1000:.1f} ms"
+                f" (transaction alone {p50['transaction'] * 1000:.1f} ms), ratio {ratios['floor'][-1]:.2f}"
+                f" ({ratios['transaction'][-1]:.2f} to the transaction alone)"
             )
         levels.append(
             {
                 "clients": clients,
-                "samples": len(request_ms),
-                "request_p50_ms": round(percentile(request_ms, 0.5), 1),
-                "request_p99_ms": round(percentile(request_ms, 0.99), 1),
-                "floor_p50_ms": round(percentile(floor_ms, 0.5), 1),
-                "floor_p99_ms": round(percentile(floor_ms, 0.99), 1),
-                "request_vs_floor": Spread.of(ratios).as_dict(),
-                "request_per_s": Spread.of(request_rates).as_dict(1),
-                "floor_per_s": Spread.of(floor_rates).as_dict(1),
+                "samples": len(times["request"]),
+                "request_p50_ms": round(percentile(times["request"], 0.5), 1),
+                "request_p99_ms": round(percentile(times["request"], 0.99), 1),
+                "floor_p50_ms": round(percentile(times["floor"], 0.5), 1),
+                "floor_p99_ms": round(percentile(times["floor"], 0.99), 1),
+                "transaction_p50_ms": round(percentile(times["transaction"], 0.5), 1),
+                "request_vs_floor": Spread.of(ratios["floor"]).as_dict(),
+                "request_vs_transaction": Spread.of(ratios["transaction"]).as_dict(),
+                "request_per_s": Spread.of(rates["request"]).as_dict(1),
+                "floor_per_s": Spread.of(rates["floor"]).as_dict(1),
             }
         )
     return levels
@@ -235,7 +278,8 @@ def hot_codes(bench: Bench, settings: Settings, log: Callable[[str], None]) -> l
         for _ in range(settings.rounds):
             done, wall = run_clients([bench.request(c.code) for c in cases[name]], settings.hot_calls_per_client)
             request_rates.append(len(done) / wall)
-            done, wall = run_clients([bench.floor(c) for c in spread[name]], settings.hot_calls_per_client)
+            floor = [bench.floor(c, remembered=False) for c in spread[name]]
+            done, wall = run_clients(floor, settings.hot_calls_per_client)
             floor_rates.append(len(done) / wall)
         log(
             f"  {name}: {Spread.of(request_rates).median:,.0f} redemptions/s through the API,"
@@ -280,7 +324,7 @@ def run(settings: Settings, mode: str) -> dict[str, Any]:
     stack = LocalStackProcess(log_path=RESULTS / f"stack-redemption-{mode}.log").start()
     try:
         bench = Bench(stack)
-        print("latency: a redemption through the API vs the same transaction sent directly", flush=True)
+        print("latency: a redemption through the API vs its own writes sent directly", flush=True)
         levels = latency(bench, settings, lambda line: print(line, flush=True))
         print(f"hot code: {HOT_CLIENTS} clients", flush=True)
         hot = hot_codes(bench, settings, lambda line: print(line, flush=True))

@@ -29,7 +29,9 @@ def admit(*, deferred: bool = False) -> None:
 
     `deferred`: a checkout's call (validate, redeem, roll back) is counted while its route reads the code: the
     route calls `admitted()` after its reads and before deciding or writing anything, which waits for the count
-    and refuses past the quota. Nothing is written, and no answer but 429 given, before the quota allows it.
+    and refuses past the quota. Nothing is written, and no answer but 429 given, before the quota allows it;
+    except far from the quota, where the call goes on while it is counted (service/limits.py, "acting before the
+    count is known"). Its answer waits for its count either way, for the headers.
     """
     event = router.current_event
     if event.path in OPEN_PATHS:
@@ -51,7 +53,8 @@ def admit(*, deferred: bool = False) -> None:
     )
     lane = REDEMPTION_LANE_NAME if REDEMPTION_LANE.match(event.path) else ""
     if deferred and lane:
-        router.append_context(rate=_COUNTING.submit(limits.count_request, stores.limits, store_hash, lane=lane))
+        counting = _COUNTING.submit(limits.count_request, stores.limits, store_hash, lane=lane)
+        router.append_context(rate=counting, lane=(store_hash, lane))
         return
     state = limits.count_request(stores.limits, store_hash, lane=lane)
     router.append_context(rate=state)
@@ -59,7 +62,14 @@ def admit(*, deferred: bool = False) -> None:
 
 
 def admitted() -> None:
-    """Wait for a deferred count (none: nothing to wait for) and refuse the request past its quota (429)."""
+    """Wait for a deferred count (none: nothing to wait for) and refuse the request past its quota (429); or,
+    while the store's window was last seen far from its quota, let the request go on as it is counted."""
+    rate = router.context.get("rate")
+    if isinstance(rate, Future) and not rate.done():
+        store_hash, lane = router.context["lane"]
+        if limits.clear_of_quota_as_seen(repositories().limits, store_hash, lane=lane):
+            router.append_context(let_through=True)
+            return
     state = _rate_state()
     if state is not None:
         limits.refuse_if_exceeded(state)
@@ -81,11 +91,13 @@ def modifies(method: str, path: str) -> bool:
 
 
 def admission(app: Any, next_middleware: NextMiddleware) -> Response[Any]:
-    router.append_context(rate=None)
+    router.append_context(rate=None, let_through=False)
     admit(deferred=True)
     response = next_middleware(app)
-    # A route that counted while it read has asked already; one that did not is held to its quota here.
-    admitted()
+    # A route that counted while it read has asked already; one that did not is held to its quota here. A route
+    # let through before its count was known has acted: its answer stands, with its count in the headers.
+    if not router.context.get("let_through"):
+        admitted()
     response.headers.update(rate_headers())
     return response
 

@@ -9,6 +9,10 @@ MAX_CONCURRENT = 10
 # Validation and redemption (a checkout's calls) have a quota of their own, counted in windows of their own.
 REDEMPTION_LANE_NAME = "redemption"
 DEFAULT_REDEMPTION_QUOTA = 6000
+# A checkout's call may write while its count is being made (service/limits.py `clear_of_quota`) only while the
+# store's window is more than this far from its quota: a tenth of the quota, and at least HEADROOM_MIN calls.
+HEADROOM_SHARE = 0.1
+HEADROOM_MIN = 100
 
 
 @dataclass(frozen=True)
@@ -48,3 +52,13 @@ class RateState:
 
 def window_start(now_ms: int, window_ms: int) -> int:
     return now_ms - now_ms % window_ms
+
+
+def headroom(quota: int) -> int:
+    """How many calls below its quota a window must be for a call to act before its own count is known."""
+    return max(HEADROOM_MIN, int(quota * HEADROOM_SHARE))
+
+
+def clear_of_quota(quota: int, used: int) -> bool:
+    """Whether a window with `used` calls counted is far enough from `quota` (see `headroom`)."""
+    return quota - used > headroom(quota)
