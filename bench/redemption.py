@@ -160,7 +160,8 @@ class Bench:
         repository = self.repository()
         limits = LimitRepository(Table(self.stack.dynamodb().Table(self.table_name)))  # type: ignore[attr-defined]
         counting = ThreadPoolExecutor(max_workers=1)
-        uses = [code.current_uses]  # the code's count as the remembered transaction must find it
+        # The code's count as the remembered transaction must find it (read now: an earlier level used the code).
+        uses = [self.read(code.code).current_uses if remembered else 0]
 
         def count() -> None:
             start = window_start(int(time.time() * 1000), WINDOW_MS)

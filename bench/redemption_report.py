@@ -136,8 +136,8 @@ figures are what a busy machine gives; the ratios, taken within each round, are 
   own, as admission counts it) and at the same time the redemption's transaction (the API's own adapter: the
   redemption's Put, the code's conditional count, the customer's count, the promotion gate's check), on codes of
   their own with the same limits. **Transaction alone** is that transaction without the count (the floor of the
-  runs before 3 December, which left the quota's write out). Floor, transaction and request rounds alternate; the
-  ratios of their p50s are taken per round.
+  earlier runs, which left the quota's write out). Floor, transaction and request rounds alternate; the ratios of
+  their p50s are taken per round.
 
 {markdown_table(LATENCY_HEADER, latency_rows(results))}
 
